@@ -1,0 +1,49 @@
+# impax.cluster_link - every command the README names.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(abspath $(VENV))/bin
+COLL := .build/collections/ansible_collections/impax/cluster_link
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(abspath .build/collections)
+ESTATE ?= example
+
+.PHONY: setup demo plan test unit lint sanity bench clean
+
+## setup: install Debian and Python packages, link the collection (idempotent)
+setup: $(VENV)/.done $(COLL)
+
+$(VENV)/.done: requirements.txt requirements-dev.txt
+	@command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+$(COLL):
+	mkdir -p $(dir $(COLL))
+	ln -sfn $(abspath .) $(COLL)
+
+## demo: the main job on the example estate (validate and plan every cluster)
+demo: setup
+	$(BIN)/ansible-playbook link-clusters.yml -i inventories/$(ESTATE)
+
+plan: setup
+	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(ESTATE)
+
+## test: everything CI runs
+test: setup unit lint sanity
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+
+sanity: setup
+	tests/sanity/run.sh
+
+bench: setup
+	$(PY) bench/plan_scale.py
+
+clean:
+	rm -rf .build build .pytest_cache

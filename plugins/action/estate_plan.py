@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side step: validate the whole estate and compute the plan.
+
+Runs on the controller only (no connection to any target), reads the variables
+of every host in the clusters group, and fails before anything is touched when
+the estate is invalid. Documentation lives in plugins/modules/estate_plan.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
+
+ARGUMENT_SPEC = dict(
+    clusters_group=dict(type="str", default="impax_clusters"),
+    strict=dict(type="bool"),
+    structural_shadowing=dict(type="bool", default=True),
+    plan_file=dict(type="path"),
+    fail_on_invalid=dict(type="bool", default=True),
+)
+
+
+def summary_lines(plan):
+    lines = ["estate %s: %s (%d errors, %d warnings, %d info)" % (
+        plan["estate"], "valid" if plan["valid"] else "INVALID",
+        plan["counts"]["errors"], plan["counts"]["warnings"], plan["counts"]["info"])]
+    if plan["valid"]:
+        lines.append("hosts table: %d entries (sha256 %s), identical on every node"
+                     % (len(plan["hosts_table"]), plan["hosts_table_sha256"][:12]))
+        for table, rows in sorted(plan["mappings"].items()):
+            lines.append("superset %s: %d rows" % (table, len(rows)))
+        for name, cluster in sorted(plan["clusters"].items()):
+            nm = cluster["network_management"]
+            src = cluster["sources"]
+            linked = ", ".join("%s[%s]" % (other, "".join(
+                letter for flag, letter in (("cluster_linking", "L"), ("link_internal_queries", "I"),
+                                            ("link_external_queries", "E"), ("link_cluster_updates", "U"),
+                                            ("link_prefetching", "P")) if flags[flag]) or "-")
+                for other, flags in sorted(cluster["links"].items()))
+            lines.append("cluster %s: %d nodes; Network Management %d stations (%d CMs); Source Manager %d sources "
+                         "(%d local, %d remote); links %s; mappings %s" % (
+                             name, len(cluster["nodes"]), len(nm),
+                             sum(1 for e in nm if e["kind"] == "connectivity_manager"), len(src),
+                             sum(1 for s in src if s["local"]), sum(1 for s in src if not s["local"]), linked,
+                             ", ".join("%s %d" % (t, len(r)) for t, r in sorted(cluster["mappings"].items()))))
+    for finding in plan["findings"]:
+        if finding["severity"] != "info" or not plan["valid"]:
+            lines.append(_finding_line(finding))
+    return lines
+
+
+def _finding_line(f):
+    where = ", ".join(x for x in ("cluster %s" % f["cluster"] if f["cluster"] else None, f["file"], f["field"]) if x)
+    return "%s %s [%s]: %s (KB %s)" % (f["rule"], f["severity"], where or "estate", f["message"], f["kb_topic"])
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("estate_plan: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+
+        groups = task_vars.get("groups") or {}
+        hosts = groups.get(args["clusters_group"]) or []
+        if not hosts:
+            raise AnsibleActionFail("estate_plan: the inventory has no hosts in group %r; put each cluster's group "
+                                    "under it (see docs/inventory.md)" % args["clusters_group"])
+        hostvars = task_vars["hostvars"]
+        inventory_dir = hostvars[hosts[0]].get("inventory_dir")
+        raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd())
+        plan = plan_estate(raw, structural=args["structural_shadowing"], strict=args["strict"])
+
+        if args["plan_file"]:
+            directory = os.path.dirname(args["plan_file"])
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(args["plan_file"], "w", encoding="utf-8") as handle:
+                json.dump(plan, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+            result["plan_file"] = args["plan_file"]
+
+        result.update(changed=False, plan=plan, summary=summary_lines(plan), valid=plan["valid"])
+        if not plan["valid"] and args["fail_on_invalid"]:
+            blocking = [f for f in plan["findings"]
+                        if f["severity"] == "error" or (plan["strict"] and f["severity"] == "warning")]
+            result["failed"] = True
+            result["msg"] = "estate %s is invalid: %d blocking finding(s); nothing was changed.\n%s" % (
+                plan["estate"], len(blocking), "\n".join(_finding_line(f) for f in blocking))
+        return result

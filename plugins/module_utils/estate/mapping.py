@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IMPAX group-mapping semantics: evaluator, supersets, conflicts, shadowing.
+
+Semantics (KB 9496, 9502, 9508, 9513): a Source Pattern is matched against the
+whole study description (or patient location), case-sensitively; ``%`` matches
+any run of characters (also none) and is the only wildcard; among matching rows
+the lowest rule number wins; no match gives ``DEFAULT`` (Body Part), ``BODY``
+(Specialty) or ``SITE`` (Patient Location). Equal rule numbers are broken by
+pattern text so the result is deterministic (IMPAX does not document a tie
+break; rule ICL022 warns about them).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
+
+DEFAULT_LABELS = {"body_part": "DEFAULT", "specialty": "BODY", "patient_location": "SITE"}
+WILDCARD = "%"
+# Characters people type as wildcards out of habit; IMPAX treats them literally.
+FOREIGN_WILDCARDS = ("*", "?", "_")
+# Structural shadowing tries this many foreign candidates per local row: the
+# analysis stays linear in the number of rows (see docs/mappings.md).
+STRUCTURAL_CANDIDATES = 8
+
+
+class Row(object):
+    """One mapping row; ``sites`` lists the clusters it comes from."""
+
+    __slots__ = ("pattern", "rule", "label", "sites", "segments", "regex", "order")
+
+    def __init__(self, pattern, rule, label, sites=()):
+        self.pattern = pattern
+        self.rule = int(rule)
+        self.label = label
+        self.sites = tuple(sites)
+        self.segments = pattern.split(WILDCARD)
+        self.regex = None
+        if WILDCARD in pattern:
+            self.regex = re.compile(".*".join(re.escape(s) for s in self.segments) + r"\Z", re.DOTALL)
+        self.order = (self.rule, pattern)
+
+    @property
+    def is_literal(self):
+        return self.regex is None
+
+    @property
+    def is_catch_all(self):
+        return self.pattern.strip(WILDCARD) == "" and WILDCARD in self.pattern
+
+    @property
+    def prefix(self):
+        return self.segments[0]
+
+    @property
+    def suffix(self):
+        return self.segments[-1]
+
+    def matches(self, text):
+        if self.regex is None:
+            return text == self.pattern
+        return self.regex.match(text) is not None
+
+    def as_dict(self):
+        return {"pattern": self.pattern, "rule": self.rule, "label": self.label}
+
+    def describe(self):
+        return "%r -> %s (rule %d, %s)" % (self.pattern, self.label, self.rule, "/".join(self.sites) or "?")
+
+    def __repr__(self):
+        return "Row(%s)" % self.describe()
+
+
+def patterns_intersect(p, q):
+    """True when some string matches both patterns.
+
+    For two patterns that each contain ``%`` this holds exactly when their
+    literal prefixes are compatible (one starts the other) and so are their
+    suffixes: ``prefix + inner segments of p + inner segments of q + suffix``
+    then matches both. A literal pattern intersects when the other matches it.
+    """
+    if p.is_literal:
+        return q.matches(p.pattern)
+    if q.is_literal:
+        return p.matches(q.pattern)
+    return (p.prefix.startswith(q.prefix) or q.prefix.startswith(p.prefix)) and (
+        p.suffix.endswith(q.suffix) or q.suffix.endswith(p.suffix)
+    )
+
+
+def witnesses(p, q):
+    """Example strings matched by both patterns (empty when none exist)."""
+    if not patterns_intersect(p, q):
+        return []
+    if p.is_literal:
+        return [p.pattern]
+    if q.is_literal:
+        return [q.pattern]
+    prefix = p.prefix if len(p.prefix) >= len(q.prefix) else q.prefix
+    suffix = p.suffix if len(p.suffix) >= len(q.suffix) else q.suffix
+    inner_p = " ".join(s for s in p.segments[1:-1] if s)
+    inner_q = " ".join(s for s in q.segments[1:-1] if s)
+    found = []
+    for middle in ((inner_q, inner_p), (inner_p, inner_q)):
+        text = " ".join(part for part in (prefix,) + middle + (suffix,) if part)
+        if text not in found and p.matches(text) and q.matches(text):
+            found.append(text)
+    return found
+
+
+class MappingTable(object):
+    """An ordered mapping table with an index so a lookup does not scan every row.
+
+    Rows are indexed by their longest literal segment; a lookup collects the rows
+    whose segment occurs in the text (by enumerating the text's substrings of the
+    indexed lengths) and tests only those, in rule order.
+    """
+
+    def __init__(self, rows, default_label):
+        self.rows = sorted(rows, key=lambda r: r.order)
+        self.default_label = default_label
+        self._literal = {}
+        self._by_segment = {}
+        self._always = []
+        for row in self.rows:
+            if row.is_literal:
+                self._literal.setdefault(row.pattern, row)
+                continue
+            key = max(row.segments, key=len)
+            if key:
+                self._by_segment.setdefault(key, []).append(row)
+            else:
+                self._always.append(row)
+        self._lengths = sorted(set(len(k) for k in self._by_segment))
+
+    def lookup(self, text):
+        """The winning row for ``text``, or None."""
+        candidates = list(self._always)
+        literal = self._literal.get(text)
+        if literal is not None:
+            candidates.append(literal)
+        size = len(text)
+        index = self._by_segment
+        for length in self._lengths:
+            if length > size:
+                break
+            seen = set()
+            for start in range(size - length + 1):
+                piece = text[start:start + length]
+                if piece in seen:
+                    continue
+                seen.add(piece)
+                rows = index.get(piece)
+                if rows:
+                    candidates.extend(rows)
+        best = None
+        for row in sorted(candidates, key=lambda r: r.order):
+            if row.matches(text):
+                best = row
+                break
+        return best
+
+    def label(self, text):
+        row = self.lookup(text)
+        return row.label if row is not None else self.default_label
+
+
+def site_rows(rows, site):
+    return [Row(r["pattern"], r["rule"], r["label"], (site,)) for r in rows]
+
+
+def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=1000000):
+    """Union of every site's rows of one table.
+
+    ``tables_by_site``: {site: [ {pattern, rule, label}, ... ]} (already shape-checked).
+    Adds ICL021/ICL022/ICL023 findings; returns the superset rows (sorted) with
+    their sites.
+    """
+    origin = origin or (lambda site: None)
+    by_pattern = {}
+    for site in sorted(tables_by_site):
+        local = {}
+        for index, row in enumerate(tables_by_site[site]):
+            field = "impax_mappings.%s[%d].pattern" % (table, index)
+            seen = local.get(row["pattern"])
+            if seen is not None:
+                if (seen["rule"], seen["label"]) != (row["rule"], row["label"]):
+                    findings.add("ICL021", "%s pattern %r appears twice in one table: %s at rule %d and %s at rule %d"
+                                 % (table, row["pattern"], seen["label"], seen["rule"], row["label"], row["rule"]),
+                                 cluster=site, obj=row["pattern"], field=field, file=origin(site))
+                else:
+                    findings.add("ICL105", "%s pattern %r is listed twice" % (table, row["pattern"]),
+                                 cluster=site, obj=row["pattern"], field=field, file=origin(site))
+                continue
+            local[row["pattern"]] = row
+            by_pattern.setdefault(row["pattern"], []).append((site, row))
+
+    rows = []
+    for pattern in sorted(by_pattern):
+        entries = by_pattern[pattern]
+        labels = sorted(set(r["label"] for _, r in entries))
+        if len(labels) > 1:
+            where = ", ".join("%s at %s (rule %d)" % (r["label"], s, r["rule"]) for s, r in entries)
+            findings.add("ICL021", "%s pattern %r maps to different labels: %s" % (table, pattern, where),
+                         cluster=entries[0][0], obj=pattern, field="impax_mappings.%s" % table,
+                         file=origin(entries[0][0]),
+                         data={"table": table, "pattern": pattern, "sites": [s for s, _ in entries]})
+        numbers = sorted(set(r["rule"] for _, r in entries))
+        if len(numbers) > 1:
+            where = ", ".join("%d at %s" % (r["rule"], s) for s, r in entries)
+            findings.add("ICL022", "%s pattern %r has different rule numbers (%s); the superset uses %d"
+                         % (table, pattern, where, numbers[0]),
+                         cluster=entries[0][0], obj=pattern, field="impax_mappings.%s" % table,
+                         file=origin(entries[0][0]))
+        first = min(entries, key=lambda e: (e[1]["rule"], e[1]["label"]))[1]
+        rows.append(Row(pattern, first["rule"], first["label"], [s for s, _ in entries]))
+
+    rows.sort(key=lambda r: r.order)
+    check_rule_hygiene(table, rows, findings, catch_all_rule)
+    return rows
+
+
+def check_rule_hygiene(table, rows, findings, catch_all_rule):
+    """ICL022 (distinct numbers, catch-all) and ICL023 (wildcards, case twins)."""
+    by_rule = {}
+    for row in rows:
+        by_rule.setdefault(row.rule, []).append(row)
+    for rule, same in sorted(by_rule.items()):
+        if len(same) > 1:
+            findings.add("ICL022", "%s rule number %d is shared by %s; priority between them is unclear"
+                         % (table, rule, ", ".join(r.describe() for r in same)), obj=str(rule),
+                         field="impax_mappings.%s" % table)
+    catch_alls = [r for r in rows if r.is_catch_all]
+    if not catch_alls:
+        findings.add("ICL022", "%s has no catch-all '%%' row (KB 9513 suggests %%%% at %d)"
+                     % (table, catch_all_rule), field="impax_mappings.%s" % table)
+    for row in catch_alls:
+        if row.rule != catch_all_rule:
+            findings.add("ICL022", "%s catch-all %r is at rule %d, not %d" % (table, row.pattern, row.rule, catch_all_rule),
+                         cluster=row.sites[0], obj=row.pattern, field="impax_mappings.%s" % table)
+    folded = {}
+    for row in rows:
+        for char in FOREIGN_WILDCARDS:
+            if char in row.pattern:
+                findings.add("ICL023", "%s pattern %r contains %r, which IMPAX matches literally (only %% is a wildcard)"
+                             % (table, row.pattern, char), cluster=row.sites[0], obj=row.pattern,
+                             field="impax_mappings.%s" % table)
+                break
+        folded.setdefault(row.pattern.casefold(), []).append(row)
+    for twins in folded.values():
+        if len(twins) > 1:
+            findings.add("ICL023", "%s patterns differ only in case: %s" % (table, ", ".join(repr(r.pattern) for r in twins)),
+                         cluster=twins[0].sites[0], obj=twins[0].pattern, field="impax_mappings.%s" % table)
+
+
+def sample_shadowing(table, site, own, superset, samples, findings, origin=None):
+    """Evaluate a site's samples with its own table and with the superset.
+
+    ICL201: the site's own table does not give the expected label.
+    ICL202: the superset changes the label the site's own table gives.
+    ICL204 (info): the site's table had no row for it, the superset has one.
+    """
+    origin = origin or (lambda s: None)
+    for index, sample in enumerate(samples):
+        text, expected = sample["description"], sample["label"]
+        field = "impax_mapping_samples.%s[%d]" % (table, index)
+        own_row = own.lookup(text)
+        own_label = own_row.label if own_row else own.default_label
+        sup_row = superset.lookup(text)
+        sup_label = sup_row.label if sup_row else superset.default_label
+        if own_label != expected:
+            findings.add("ICL201", "%s sample %r is expected to map to %s, the site's own table gives %s (%s)"
+                         % (table, text, expected, own_label, own_row.describe() if own_row else "no row matches"),
+                         cluster=site, obj=text, field=field, file=origin(site))
+        if sup_label != own_label:
+            findings.add("ICL202", "%s: %r maps to %s at %s (%s) but to %s under the superset (%s)"
+                         % (table, text, own_label, site, own_row.describe() if own_row else "no row",
+                            sup_label, sup_row.describe() if sup_row else "no row"),
+                         cluster=site, obj=text, field=field, file=origin(site),
+                         data={"table": table, "description": text, "local_label": own_label,
+                               "superset_label": sup_label,
+                               "local_row": own_row.as_dict() if own_row else None,
+                               "superset_row": sup_row.as_dict() if sup_row else None,
+                               "superset_row_sites": list(sup_row.sites) if sup_row else []})
+        elif own_row is None and sup_row is not None:
+            findings.add("ICL204", "%s: %r had no row at %s; the superset maps it to %s (%s)"
+                         % (table, text, site, sup_label, sup_row.describe()),
+                         cluster=site, obj=text, field=field, file=origin(site))
+
+
+def structural_shadowing(table, site, own, superset, findings, origin=None, candidates=STRUCTURAL_CANDIDATES):
+    """Rows of other sites that can take descriptions a local row labels.
+
+    For each local row ``p`` the foreign rows with a lower rule number and a
+    different label are tried in rule order (at most ``candidates`` that can
+    match a common string). A finding is reported only with an example string
+    that the site's own table really maps through ``p`` and that the superset
+    maps to another label, so every finding is proven; the search is bounded,
+    so absence is not proof (the sample check complements it).
+    """
+    origin = origin or (lambda s: None)
+    foreign = [r for r in superset.rows if site not in r.sites]
+    reported = 0
+    for local in own.rows:
+        if local.is_catch_all:
+            continue  # a catch-all yielding to specific rows is what a superset is for
+        proof = _prove_structural(local, own, superset, foreign, candidates)
+        if proof is None:
+            continue
+        winner, text = proof
+        findings.add("ICL203", "%s row %s at %s can be overtaken by %s: e.g. %r would map to %s instead of %s"
+                     % (table, local.describe(), site, winner.describe(), text, winner.label, local.label),
+                     cluster=site, obj=local.pattern, field="impax_mappings.%s" % table, file=origin(site),
+                     data={"table": table, "local_row": local.as_dict(), "foreign_row": winner.as_dict(),
+                           "foreign_sites": list(winner.sites), "example": text})
+        reported += 1
+    return reported
+
+
+def _prove_structural(local, own, superset, foreign, candidates):
+    """First (winning row, example) proving that ``local`` is overtaken, or None."""
+    tried = scanned = 0
+    for other in foreign:
+        scanned += 1
+        if other.order >= local.order or tried >= candidates or scanned > candidates * 64:
+            return None
+        if other.label == local.label or not patterns_intersect(local, other):
+            continue
+        tried += 1
+        for text in witnesses(local, other):
+            if own.lookup(text) is not local:
+                continue
+            winner = superset.lookup(text)
+            if winner is not None and winner.label != local.label:
+                return winner, text
+    return None
+
+
+def evaluate(rows, texts, table="body_part"):
+    """Labels for ``texts`` under ``rows`` (list of dicts): used by the mapping_test filter."""
+    mt = MappingTable([Row(r["pattern"], r["rule"], r["label"]) for r in rows], DEFAULT_LABELS[table])
+    return [mt.label(t) for t in texts]
+
+
+def analyse(tables, samples_by_site, findings=None, origin=None, structural=True, catch_all_rule=1000000):
+    """Superset plus findings for one mapping table type.
+
+    ``tables``: {table: {site: [rows]}}; ``samples_by_site``: {table: {site: [samples]}}.
+    Returns {table: [superset rows as dicts]}.
+    """
+    findings = findings if findings is not None else Findings()
+    result = {}
+    for table in sorted(tables):
+        by_site = tables[table]
+        rows = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule)
+        superset = MappingTable(rows, DEFAULT_LABELS[table])
+        for site in sorted(by_site):
+            own = MappingTable(site_rows(by_site[site], site), DEFAULT_LABELS[table])
+            sample_shadowing(table, site, own, superset, samples_by_site.get(table, {}).get(site, []), findings, origin)
+            if structural:
+                structural_shadowing(table, site, own, superset, findings, origin)
+        result[table] = [dict(r.as_dict(), sites=list(r.sites)) for r in rows]
+    return result

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The estate model: load inventory variables into checked, normalised objects.
+
+Input is the *raw estate*: the variables of the inventory, grouped per cluster
+(see ``inventory.raw_estate_from_hostvars``)::
+
+    {"estate": {...impax_estate...},
+     "clusters": {"north": {"vars": {"impax_cluster": ..., "impax_stations": [...], ...},
+                            "nodes": [{"hostname": ..., "ip": ..., "roles": [...]}, ...]}},
+     "origins": {"north": {"impax_stations": "group_vars/north/stations.yml"}, "all": {...}}}
+
+Objects stay plain dicts (serialisable, easy to compare) annotated with
+``cluster`` and ``path`` so every finding can name where it came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import schema
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
+
+HOSTNAME_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+CLUSTER_VARS = {
+    "impax_cluster": ("dict", None),
+    "impax_connectivity_managers": ("list", schema.CM_SPEC),
+    "impax_stations": ("list", schema.STATION_SPEC),
+    "impax_external_destinations": ("list", schema.DESTINATION_SPEC),
+    "impax_mappings": ("dict", None),
+    "impax_mapping_samples": ("dict", None),
+    "impax_specialty_catalog": ("dict", None),
+}
+
+
+def ae_title_problem(value):
+    """Why ``value`` is not a valid AE title, or None (DICOM PS3.5 AE VR)."""
+    if not isinstance(value, str) or value == "":
+        return "is empty"
+    if len(value) > 16:
+        return "is %d characters long (at most 16)" % len(value)
+    if value != value.strip(" "):
+        return "has leading or trailing spaces"
+    for char in value:
+        if char == "\\":
+            return "contains a backslash"
+        if ord(char) < 32 or ord(char) == 127:
+            return "contains a control character"
+        if ord(char) > 126:
+            return "contains %r, outside the DICOM default character repertoire" % char
+    if value.strip() == "":
+        return "is only spaces"
+    return None
+
+
+def hostname_problem(value):
+    """Why ``value`` is not an RFC 1123 host name, or None."""
+    if not isinstance(value, str) or value == "":
+        return "is empty"
+    if any(c.isspace() for c in value):
+        return "contains whitespace"
+    if "#" in value:
+        return "contains '#'"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "contains a control character"
+    if len(value) > 253:
+        return "is longer than 253 characters"
+    for label in value.rstrip(".").split("."):
+        if not HOSTNAME_LABEL.match(label):
+            return "has an invalid label %r (letters, digits and inner hyphens, 1 to 63 characters)" % label
+    return None
+
+
+def ip_problem(value, version=None):
+    try:
+        addr = ipaddress.ip_address(value)
+    except (ValueError, TypeError):
+        return "%r is not an IPv4 or IPv6 address" % (value,)
+    if version and addr.version != version:
+        return "%r is not an IPv%d address" % (value, version)
+    return None
+
+
+def normalise_ip(value):
+    return str(ipaddress.ip_address(value))
+
+
+class Estate(object):
+    """A loaded estate. ``findings`` holds everything loading found wrong."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.findings = Findings()
+        self.origins = raw.get("origins") or {}
+        self.settings = {}
+        self.clusters = {}
+        self._load()
+
+    # -- where things come from -------------------------------------------------
+    def origin(self, cluster, var):
+        return (self.origins.get(cluster) or {}).get(var) or (self.origins.get("all") or {}).get(var)
+
+    def add(self, rule, message, cluster=None, var=None, path=None, obj=None):
+        self.findings.add(rule, message, cluster=cluster, obj=obj, field=path or var,
+                          file=self.origin(cluster, var) if var else None)
+
+    # -- loading ------------------------------------------------------------------
+    def _load(self):
+        estate, problems = schema.check_shape(schema.ESTATE_SPEC, self.raw.get("estate") or {}, "impax_estate")
+        for path, message in problems:
+            self.add("ICL101", message, var="impax_estate", path=path)
+        for problem in self.raw.get("problems") or []:
+            self.findings.add(problem["rule"], problem["message"], cluster=problem.get("cluster"),
+                              field=problem.get("field"), file=problem.get("file"))
+        self.settings = estate or {"name": "unnamed", "strict": False, "linking": None,
+                                   "cross_cluster_external_search": False, "patient_identity": None,
+                                   "hub": None, "specialty_catalog": None, "patient_location_superset": False,
+                                   "mapping_catch_all_rule": 1000000}
+        clusters = self.raw.get("clusters") or {}
+        if not clusters:
+            self.add("ICL101", "the estate has no clusters: put each cluster's group under the clusters group",
+                     var="impax_estate")
+        for name in sorted(clusters):
+            self.clusters[name] = self._load_cluster(name, clusters[name])
+
+    def _load_cluster(self, name, data):
+        variables = data.get("vars") or {}
+        cluster = {"name": name, "nodes": [], "cms": [], "stations": [], "destinations": [],
+                   "mappings": {}, "samples": {}, "catalog": {}, "settings": {}}
+        for var, (kind, _spec) in CLUSTER_VARS.items():
+            value = variables.get(var)
+            if value is not None and not isinstance(value, dict if kind == "dict" else list):
+                self.add("ICL101", "%s must be a %s" % (var, "mapping" if kind == "dict" else "list"), name, var)
+                variables = dict(variables)
+                variables[var] = None
+
+        settings, problems = schema.check_shape(schema.CLUSTER_SPEC, variables.get("impax_cluster") or {}, "impax_cluster")
+        for path, message in problems:
+            self.add("ICL101", message, name, "impax_cluster", path)
+        cluster["settings"] = settings or {"name": name, "linking": None, "links": None, "topology_role": "peer",
+                                           "update_syntax": "impax-6.5", "station_containers": [],
+                                           "cc_objects": False, "archives_to_idc": False,
+                                           "default_report_source": None, "patient_id_domain": None}
+        if settings and settings["name"] != name:
+            self.add("ICL101", "impax_cluster.name is %r but its variables belong to the inventory group %r"
+                     % (settings["name"], name), name, "impax_cluster", "impax_cluster.name")
+        for link_target, flags in sorted((cluster["settings"].get("links") or {}).items()):
+            checked, problems = schema.check_shape(schema.LINK_FLAGS_SPEC, flags or {}, "impax_cluster.links.%s" % link_target)
+            for path, message in problems:
+                self.add("ICL101", message, name, "impax_cluster", path)
+            cluster["settings"]["links"][link_target] = checked or {}
+
+        for index, node in enumerate(data.get("nodes") or []):
+            path = "host %s" % node.get("hostname")
+            checked, problems = schema.check_shape(schema.NODE_SPEC, node, path)
+            for where, message in problems:
+                self.add("ICL101", message.replace("found in %s" % path, ""), name, "hosts", where)
+            if checked is None:
+                continue
+            checked["cluster"], checked["path"] = name, path
+            for field in ("ip", "ipv6"):
+                if checked.get(field) is not None:
+                    problem = ip_problem(checked[field], 6 if field == "ipv6" else None)
+                    if problem:
+                        self.add("ICL103", problem, name, "hosts", "%s: impax_%s" % (path, field), checked["hostname"])
+                        checked[field] = None
+                    else:
+                        checked[field] = normalise_ip(checked[field])
+            for alias in [checked["hostname"]] + checked["aliases"]:
+                problem = hostname_problem(alias)
+                if problem:
+                    self.add("ICL102", "host name %r %s" % (alias, problem), name, "hosts", path, alias)
+            cluster["nodes"].append(checked)
+
+        lists = (("cms", "impax_connectivity_managers", schema.CM_SPEC),
+                 ("stations", "impax_stations", schema.STATION_SPEC),
+                 ("destinations", "impax_external_destinations", schema.DESTINATION_SPEC))
+        for key, var, spec in lists:
+            items, problems = schema.check_list(spec, variables.get(var), var)
+            for path, message in problems:
+                self.add("ICL101", message, name, var, path)
+            for index, item in items:
+                item["cluster"], item["path"], item["var"] = name, "%s[%d]" % (var, index), var
+                self._hygiene(item)
+                cluster[key].append(item)
+
+        self._load_mappings(cluster, variables)
+        return cluster
+
+    def _hygiene(self, item):
+        cluster, var, path = item["cluster"], item["var"], item["path"]
+        problem = ae_title_problem(item["ae_title"])
+        if problem:
+            self.add("ICL008", "AE title %r %s" % (item["ae_title"], problem), cluster, var, path + ".ae_title", item["ae_title"])
+        problem = hostname_problem(item["host"])
+        if problem:
+            self.add("ICL102", "host name %r %s" % (item["host"], problem), cluster, var, path + ".host", item["host"])
+        if item.get("ip") is not None:
+            problem = ip_problem(item["ip"])
+            if problem:
+                self.add("ICL103", problem, cluster, var, path + ".ip", item["station_name"])
+                item["ip"] = None
+            else:
+                item["ip"] = normalise_ip(item["ip"])
+        if not 1 <= item["port"] <= 65535:
+            self.add("ICL104", "port %d is outside 1 to 65535" % item["port"], cluster, var, path + ".port", item["station_name"])
+
+    def _load_mappings(self, cluster, variables):
+        name = cluster["name"]
+        for var, target, spec in (("impax_mappings", "mappings", schema.MAPPING_ROW_SPEC),
+                                  ("impax_mapping_samples", "samples", schema.SAMPLE_SPEC)):
+            tables = variables.get(var) or {}
+            for table in sorted(tables):
+                if table not in schema.MAPPING_TABLES:
+                    self.add("ICL101", "unknown mapping table %r (one of %s)" % (table, ", ".join(schema.MAPPING_TABLES)),
+                             name, var, "%s.%s" % (var, table))
+                    continue
+                items, problems = schema.check_list(spec, tables[table], "%s.%s" % (var, table))
+                for path, message in problems:
+                    self.add("ICL101", message, name, var, path)
+                cluster[target][table] = [item for _, item in items]
+        catalog = variables.get("impax_specialty_catalog") or {}
+        cluster["catalog"] = dict((str(k), str(v)) for k, v in catalog.items())
+
+    # -- views used by rules and the planner ---------------------------------------
+    def all_nodes(self):
+        return [n for c in self.clusters.values() for n in c["nodes"]]
+
+    def all_cms(self):
+        return [m for c in self.clusters.values() for m in c["cms"]]
+
+    def all_stations(self):
+        return [s for c in self.clusters.values() for s in c["stations"]]
+
+    def all_destinations(self):
+        return [d for c in self.clusters.values() for d in c["destinations"]]
+
+    def node_index(self):
+        return dict((n["hostname"], n) for n in self.all_nodes())

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The planner: from a valid estate, what every cluster should hold.
+
+``plan_estate(raw)`` loads, validates and plans in one go and returns a plain,
+sorted, JSON-serialisable dict. The hosts table is one list for the whole
+estate (KB 10663: identical on every node of every linked cluster); Network
+Management, Source Manager and mapping lists are per cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import ERROR, INFO, WARNING
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
+
+PLAN_FORMAT = 1
+NO_FLAGS = dict((flag, False) for flag in rules.BUILTIN_LINKING)
+CAPABILITY_DEFAULTS = {
+    "Acquisition Station": {},
+    "Review Station": {"transmit_to_station": True},
+    "PACS": {"transmit_to_station": True, "query_retrieve": True},
+    "HIS/RIS": {},
+    "Other": {},
+}
+CAPABILITY_KEYS = ("transmit_to_station", "query_retrieve", "query_user_information",
+                   "send_key_images_only", "send_multiframe", "send_storage_commit")
+
+
+def _capabilities(station_type, given, extra=None):
+    caps = dict((k, False) for k in CAPABILITY_KEYS)
+    caps.update(CAPABILITY_DEFAULTS.get(station_type, {}))
+    caps.update(extra or {})
+    for key, value in (given or {}).items():
+        if value is not None:
+            caps[key] = value
+    return caps
+
+
+def hosts_table(estate):
+    """The estate's master hosts table: nodes, then modalities, then external destinations."""
+    entries, seen = [], set()
+    ae_by_host = {}
+    for obj in estate.all_cms() + estate.all_stations() + estate.all_destinations():
+        ae_by_host.setdefault(obj["host"], []).append(obj["ae_title"])
+    nodes = estate.node_index()
+
+    def comment(cluster, what, host):
+        parts = ["cluster %s" % cluster, what]
+        if ae_by_host.get(host):
+            parts.append("AE " + ",".join(sorted(set(ae_by_host[host]))))
+        return "; ".join(parts)
+
+    for name in sorted(estate.clusters):
+        for node in sorted(estate.clusters[name]["nodes"], key=lambda n: n["hostname"]):
+            what = "+".join(node["roles"])
+            for ip in [node["ip"]] + ([node["ipv6"]] if node.get("ipv6") else []):
+                entries.append({"ip": ip, "hostname": node["hostname"], "aliases": sorted(node["aliases"]),
+                                "comment": comment(name, what, node["hostname"])})
+            seen.add(node["hostname"])
+    for kind, objs in (("station", estate.all_stations()), ("external destination", estate.all_destinations())):
+        for obj in sorted(objs, key=lambda o: (o["host"], o["cluster"])):
+            if obj["host"] in seen or obj["host"] in nodes or not obj.get("ip"):
+                continue
+            seen.add(obj["host"])
+            what = kind if kind != "station" else obj["station_type"]
+            entries.append({"ip": obj["ip"], "hostname": obj["host"], "aliases": [],
+                            "comment": comment(obj["cluster"], what, obj["host"])})
+    return entries
+
+
+def _nm_entry(obj, kind, home_cluster, local, flags, capabilities):
+    entry = {
+        "station_name": obj["station_name"],
+        "ae_title": obj["ae_title"],
+        "host": obj["host"],
+        "port": obj["port"],
+        "alias": obj.get("alias"),
+        "station_type": obj["station_type"],
+        "kind": kind,
+        "home_cluster": home_cluster,
+        "local": local,
+        "validation_level": obj["validation_level"],
+        "study_observed_notifications": bool(obj.get("study_observed_notifications")),
+        "capabilities": capabilities,
+    }
+    entry.update(flags)
+    return entry
+
+
+def network_management(estate, cluster):
+    """Network Management stations of one cluster, keyed (and sorted) by AE title."""
+    entries = []
+    for cm in estate.all_cms():
+        local = cm["cluster"] == cluster
+        flags = NO_FLAGS if local else rules.link_flags(estate, cluster, cm["cluster"])
+        linked = flags["cluster_linking"]
+        extra = {} if local else {"transmit_to_station": linked,
+                                  "query_retrieve": linked and (flags["link_internal_queries"] or flags["link_external_queries"])}
+        entries.append(_nm_entry(cm, "connectivity_manager", cm["cluster"], local, dict(flags),
+                                 _capabilities("HIS/RIS", None, extra)))
+    for st in estate.all_stations():
+        entries.append(_nm_entry(st, "station", st["cluster"], st["cluster"] == cluster, dict(NO_FLAGS),
+                                 _capabilities(st["station_type"], st.get("capabilities"))))
+    for dest in estate.all_destinations():
+        entries.append(_nm_entry(dest, "external_destination", dest["cluster"], dest["cluster"] == cluster,
+                                 rules.destination_flags(dest),
+                                 _capabilities(dest["station_type"], dest.get("capabilities"))))
+    return sorted(entries, key=lambda e: e["ae_title"])
+
+
+def sources(estate, cluster):
+    """Source Manager sources of one cluster: local modalities and every remote one, each with its home CM."""
+    result = []
+    cms = rules.cm_index(estate)
+    for st in estate.all_stations():
+        if not rules.is_source(st):
+            continue
+        home, _ = rules.resolve_cm(estate, st["home_cm"])
+        verification = st.get("his_verification") or {"study_identification": ["accession_number"],
+                                                      "patient_identification": "patient_id",
+                                                      "accession_number_identifies_patient": False}
+        archiving = st.get("automatic_archiving")
+        result.append({
+            "station_name": st["station_name"],
+            "ae_title": st["ae_title"],
+            "host": st["host"],
+            "modality": st.get("modality"),
+            "institution": st["institution"],
+            "department": st["department"],
+            "home_cm": home["station_name"] if home else st["home_cm"],
+            "home_cm_ae_title": (cms.get(home["station_name"]) or home)["ae_title"] if home else None,
+            "home_cluster": st["cluster"],
+            "local": st["cluster"] == cluster,
+            "visitor": st["visitor"],
+            "automatic_archiving": (not st["visitor"]) if archiving is None else archiving,
+            "his_verification": {
+                "study_identification": sorted(verification["study_identification"]),
+                "patient_identification": verification["patient_identification"],
+                "accession_number_identifies_patient": verification["accession_number_identifies_patient"],
+            },
+            "his_notifications": sorted(st["his_notifications"]),
+            "study_observed_notifications": st["study_observed_notifications"],
+            "demographic_layout": st["demographic_layout"],
+        })
+    return sorted(result, key=lambda s: s["ae_title"])
+
+
+def digest(value):
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def plan_estate(raw, structural=True, strict=None):
+    """Validate and plan. Returns the plan; ``plan['valid']`` is False when any error was found."""
+    estate = Estate(raw)
+    supersets = rules.validate(estate, structural=structural)
+    strict = estate.settings.get("strict") if strict is None else strict
+    findings = estate.findings.sorted()
+    blocking = estate.findings.errors(strict=strict)
+    plan = {
+        "format": PLAN_FORMAT,
+        "estate": estate.settings.get("name"),
+        "strict": bool(strict),
+        "valid": not blocking,
+        "counts": {
+            "errors": sum(1 for f in findings if f.severity == ERROR),
+            "warnings": sum(1 for f in findings if f.severity == WARNING),
+            "info": sum(1 for f in findings if f.severity == INFO),
+        },
+        "findings": [f.as_dict() for f in findings],
+        "clusters": {},
+    }
+    if blocking:
+        return plan
+    table = hosts_table(estate)
+    plan["hosts_table"] = table
+    plan["hosts_table_sha256"] = digest(table)
+    plan["mappings"] = supersets
+    for name in sorted(estate.clusters):
+        cluster = estate.clusters[name]
+        tables = dict((t, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]} for r in rows])
+                      for t, rows in supersets.items())
+        if "patient_location" not in tables and cluster["mappings"].get("patient_location"):
+            tables["patient_location"] = sorted(cluster["mappings"]["patient_location"], key=lambda r: (r["rule"], r["pattern"]))
+        roles = {}
+        for node in cluster["nodes"]:
+            for role in node["roles"]:
+                roles.setdefault(role, []).append(node["hostname"])
+        plan["clusters"][name] = {
+            "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
+            "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
+            "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
+            "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),
+            "network_management": network_management(estate, name),
+            "sources": sources(estate, name),
+            "mappings": tables,
+        }
+    return plan

@@ -1,0 +1,444 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Whole-estate validation rules (impax-domain.md, section 3).
+
+Each ``rule_*`` function checks one domain rule over the loaded estate and adds
+findings; ``validate`` runs them all so one run reports every problem.
+Rules 4 and 5 (never rename a node, never hot-edit a node's own IP) need the
+live state of a node: the hosts module enforces them on the target.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import mapping, schema
+
+BUILTIN_LINKING = {
+    "cluster_linking": True,
+    "link_internal_queries": True,
+    "link_external_queries": True,
+    "link_cluster_updates": True,
+    "link_prefetching": False,
+}
+SUB_FLAGS = ["link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching"]
+SOURCE_TYPES = ("Acquisition Station",)
+
+
+def _merge_flags(*layers):
+    flags = dict(BUILTIN_LINKING)
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if value is not None:
+                flags[key] = value
+    return flags
+
+
+def link_flags(estate, from_cluster, to_cluster):
+    """Flags ``from_cluster`` sets on its entries for ``to_cluster``'s CMs."""
+    settings = estate.clusters[from_cluster]["settings"]
+    return _merge_flags(estate.settings.get("linking"), settings.get("linking"),
+                        (settings.get("links") or {}).get(to_cluster))
+
+
+def destination_flags(destination):
+    """Linking flags of an external destination: off unless it asks for them."""
+    if not destination.get("linking"):
+        return dict((k, False) for k in BUILTIN_LINKING)
+    return _merge_flags(destination["linking"])
+
+
+def is_source(station):
+    return station["station_type"] in SOURCE_TYPES
+
+
+def cm_index(estate):
+    return dict((cm["station_name"], cm) for cm in estate.all_cms())
+
+
+def resolve_cm(estate, reference):
+    """The CM a reference (station name or AE title) names, exactly; else (None, near_miss)."""
+    for cm in estate.all_cms():
+        if reference in (cm["station_name"], cm["ae_title"]):
+            return cm, None
+    folded = reference.casefold()
+    for cm in estate.all_cms():
+        if folded in (cm["station_name"].casefold(), cm["ae_title"].casefold()):
+            return None, cm
+    return None, None
+
+
+def host_ip(estate, obj):
+    """The IP the hosts table gives ``obj['host']``, or None."""
+    node = estate.node_index().get(obj["host"])
+    if node is not None:
+        return node["ip"]
+    return obj.get("ip")
+
+
+# -- hosts table: rules 1, 2, 3 -----------------------------------------------------
+def rule_hosts(estate):
+    nodes = estate.node_index()
+    claims = {}
+    for node in estate.all_nodes():
+        if node["ip"]:
+            for name in [node["hostname"]] + node["aliases"]:
+                claims.setdefault(name, []).append((node["ip"], node["cluster"], "hosts", node["path"]))
+    for obj in estate.all_cms() + estate.all_stations() + estate.all_destinations():
+        node = nodes.get(obj["host"])
+        if node is not None and obj.get("ip") and node["ip"] and obj["ip"] != node["ip"]:
+            estate.add("ICL003", "%s host %s is node %s with IP %s, but the entry gives IP %s; host name and IP must "
+                       "match exactly" % (obj["station_name"], obj["host"], node["hostname"], node["ip"], obj["ip"]),
+                       obj["cluster"], obj["var"], obj["path"] + ".ip", obj["station_name"])
+        if node is None and obj.get("ip"):
+            claims.setdefault(obj["host"], []).append((obj["ip"], obj["cluster"], obj["var"], obj["path"]))
+    for obj in estate.all_cms():
+        if obj["host"] not in nodes:
+            estate.add("ICL002", "Connectivity Manager %s is on host %r, which is not a node of the inventory, so "
+                       "the hosts table cannot list it" % (obj["station_name"], obj["host"]),
+                       obj["cluster"], obj["var"], obj["path"] + ".host", obj["station_name"])
+    for obj in estate.all_stations():
+        if obj["host"] not in nodes and not obj.get("ip"):
+            estate.add("ICL003", "station %s: host %r does not resolve through the hosts table (give ip, or make "
+                       "it a node of the inventory)" % (obj["station_name"], obj["host"]),
+                       obj["cluster"], obj["var"], obj["path"] + ".host", obj["station_name"])
+    for name, entries in sorted(claims.items()):
+        ips = sorted(set(e[0] for e in entries))
+        if len(ips) > 1:
+            where = "; ".join("%s in cluster %s (%s)" % (ip, c, p) for ip, c, _, p in entries)
+            first = entries[0]
+            estate.add("ICL001", "host name %r maps to several IPs: %s" % (name, where), first[1], first[2], first[3], name)
+    by_ip = {}
+    for name, entries in claims.items():
+        for ip, cluster, var, path in entries:
+            by_ip.setdefault(ip, set()).add(name)
+    for ip, names in sorted(by_ip.items()):
+        primaries = [n for n in names if n in nodes and nodes[n]["ip"] == ip]
+        others = sorted(n for n in names if n not in nodes)
+        if len(primaries) > 1 or (primaries and others and not set(others) <= set(nodes[primaries[0]]["aliases"])):
+            estate.add("ICL001", "IP %s is claimed by several host names (%s); list extra names as aliases of one node"
+                       % (ip, ", ".join(sorted(names))), None, None, "hosts", ip)
+
+
+# -- AE titles: rules 6, 7, 8 -----------------------------------------------------------
+def rule_ae_titles(estate):
+    seen = {}
+    for obj in estate.all_cms() + estate.all_stations() + estate.all_destinations():
+        seen.setdefault(obj["ae_title"], []).append(obj)
+    for ae, objs in sorted(seen.items()):
+        if len(objs) > 1:
+            where = ", ".join("%s in cluster %s (%s)" % (o["station_name"], o["cluster"], o["path"]) for o in objs)
+            for obj in objs[1:]:
+                estate.add("ICL006", "AE title %r is used by %s" % (ae, where), obj["cluster"], obj["var"],
+                           obj["path"] + ".ae_title", ae)
+    folded = {}
+    for ae in seen:
+        folded.setdefault(ae.casefold(), []).append(ae)
+    for twins in folded.values():
+        if len(twins) > 1:
+            obj = seen[twins[1]][0]
+            estate.findings.add("ICL006", "AE titles %s differ only in case; IMPAX matches them case-sensitively, but "
+                                "devices that upper-case AE titles will collide" % ", ".join(repr(t) for t in sorted(twins)),
+                                cluster=obj["cluster"], obj=twins[1], field=obj["path"] + ".ae_title",
+                                file=estate.origin(obj["cluster"], obj["var"]), severity="warning")
+    for name, cluster in estate.clusters.items():
+        for index, container in enumerate(cluster["settings"].get("station_containers") or []):
+            if len(container) > 13 or " " in container:
+                estate.add("ICL008", "station container %r must have 13 characters or fewer and no spaces (its AE "
+                           "title gets the CS_ prefix)" % container, name, "impax_cluster",
+                           "impax_cluster.station_containers[%d]" % index, container)
+
+
+# -- Connectivity Managers: rules 9, 10 -------------------------------------------------
+def rule_connectivity_managers(estate):
+    nodes = estate.node_index()
+    if len(estate.clusters) > 1:
+        for name, cluster in sorted(estate.clusters.items()):
+            if not cluster["cms"]:
+                estate.add("ICL009", "cluster %s has no Connectivity Manager; the other clusters cannot link to it"
+                           % name, name, "impax_connectivity_managers")
+    names = {}
+    for cm in estate.all_cms():
+        names.setdefault(cm["station_name"], []).append(cm)
+        if cm["station_type"] != "HIS/RIS":
+            estate.add("ICL010", "Connectivity Manager %s has station type %r; it must be HIS/RIS"
+                       % (cm["station_name"], cm["station_type"]), cm["cluster"], cm["var"],
+                       cm["path"] + ".station_type", cm["station_name"])
+        node = nodes.get(cm["host"])
+        if node is not None and node["cluster"] != cm["cluster"]:
+            estate.add("ICL010", "Connectivity Manager %s of cluster %s runs on %s, a node of cluster %s"
+                       % (cm["station_name"], cm["cluster"], cm["host"], node["cluster"]), cm["cluster"], cm["var"],
+                       cm["path"] + ".host", cm["station_name"])
+        elif node is not None and "connectivity_manager" not in node["roles"]:
+            estate.add("ICL010", "Connectivity Manager %s runs on %s, whose roles (%s) do not include "
+                       "connectivity_manager" % (cm["station_name"], cm["host"], ", ".join(node["roles"])),
+                       cm["cluster"], cm["var"], cm["path"] + ".host", cm["station_name"])
+    for name, cms in sorted(names.items()):
+        for cm in cms[1:]:
+            estate.add("ICL011", "Connectivity Manager station name %r is defined %d times (%s)"
+                       % (name, len(cms), ", ".join("%s %s" % (c["cluster"], c["path"]) for c in cms)),
+                       cm["cluster"], cm["var"], cm["path"] + ".station_name", name)
+
+
+# -- Sources: rules 11 to 16 --------------------------------------------------------------
+def _spelling_key(text):
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
+def rule_sources(estate):
+    cm_names = set(cm["station_name"] for cm in estate.all_cms())
+    identities, by_name_institution = {}, {}
+    spellings = {"institution": {}, "department": {}}
+    for st in estate.all_stations():
+        label = st["station_name"]
+        if st["station_name"] in cm_names:
+            estate.add("ICL011", "station name %r is also a Connectivity Manager's" % label, st["cluster"], st["var"],
+                       st["path"] + ".station_name", label)
+        if not is_source(st):
+            continue
+        for field in ("institution", "department"):
+            if not st.get(field):
+                estate.add("ICL012", "source %s has no %s; Institution and Department must be set on every source"
+                           % (label, field.capitalize()), st["cluster"], st["var"], "%s.%s" % (st["path"], field), label)
+            else:
+                spellings[field].setdefault(_spelling_key(st[field]), {}).setdefault(st[field], []).append(st)
+        identity = (st["station_name"], st.get("institution"), st.get("department"))
+        identities.setdefault(identity, []).append(st)
+        by_name_institution.setdefault((st["station_name"], st.get("institution")), []).append(st)
+
+        verification = st.get("his_verification") or {"study_identification": ["accession_number"],
+                                                      "patient_identification": "patient_id",
+                                                      "accession_number_identifies_patient": False}
+        study = verification["study_identification"] or []
+        if "accession_number" not in study:
+            severity = "warning" if "accession_number_else_study_date" in study else "error"
+            estate.findings.add("ICL013", "source %s does not identify studies by Accession Number (%s)"
+                                % (label, ", ".join(study) or "nothing"), cluster=st["cluster"], obj=label,
+                                field=st["path"] + ".his_verification.study_identification",
+                                file=estate.origin(st["cluster"], st["var"]), severity=severity)
+        if verification["patient_identification"] not in ("patient_id", "patient_id_and_name"):
+            estate.add("ICL013", "source %s does not identify patients by Patient ID (%s)"
+                       % (label, verification["patient_identification"]), st["cluster"], st["var"],
+                       st["path"] + ".his_verification.patient_identification", label)
+        if verification["accession_number_identifies_patient"]:
+            estate.findings.add("ICL013", "source %s uses the accession number to identify both study and patient; "
+                                "the KB advises against it" % label, cluster=st["cluster"], obj=label,
+                                field=st["path"] + ".his_verification.accession_number_identifies_patient",
+                                file=estate.origin(st["cluster"], st["var"]), severity="warning")
+
+        if not st.get("home_cm"):
+            estate.add("ICL014", "source %s has no home_cm; every source HIS-verifies against its home cluster's CM"
+                       % label, st["cluster"], st["var"], st["path"] + ".home_cm", label)
+        else:
+            cm, near = resolve_cm(estate, st["home_cm"])
+            if cm is None and near is not None:
+                estate.add("ICL007", "source %s: home_cm %r differs from %r (station %s) only in case; references "
+                           "must match byte for byte" % (label, st["home_cm"], near["ae_title"], near["station_name"]),
+                           st["cluster"], st["var"], st["path"] + ".home_cm", label)
+            elif cm is None:
+                estate.add("ICL106", "source %s: home_cm %r is not a Connectivity Manager of the estate"
+                           % (label, st["home_cm"]), st["cluster"], st["var"], st["path"] + ".home_cm", label)
+            elif cm["cluster"] != st["cluster"]:
+                estate.add("ICL014", "source %s of cluster %s has home_cm %s, a CM of cluster %s; a modality "
+                           "verifies against its own cluster's CM" % (label, st["cluster"], cm["station_name"], cm["cluster"]),
+                           st["cluster"], st["var"], st["path"] + ".home_cm", label)
+
+        if st["visitor"] and st.get("automatic_archiving"):
+            estate.add("ICL016", "source %s is a visitor and has automatic_archiving on; visitors must not be "
+                       "archived automatically" % label, st["cluster"], st["var"], st["path"] + ".automatic_archiving", label)
+        if st["validation_level"] == "FAIL":
+            estate.add("ICL037", "source %s uses DICOM validation level FAIL; WARN is advised while a modality is "
+                       "brought onto the gateway" % label, st["cluster"], st["var"], st["path"] + ".validation_level", label)
+
+    for identity, stations in sorted(identities.items(), key=lambda kv: str(kv[0])):
+        for st in stations[1:]:
+            estate.add("ICL011", "source %s (%s / %s) is defined %d times: %s"
+                       % (identity[0], identity[1], identity[2], len(stations),
+                          ", ".join("%s %s" % (s["cluster"], s["path"]) for s in stations)),
+                       st["cluster"], st["var"], st["path"] + ".station_name", identity[0])
+    for (name, institution), stations in sorted(by_name_institution.items(), key=lambda kv: str(kv[0])):
+        departments = set(s.get("department") for s in stations)
+        if len(stations) > 1 and len(departments) == len(stations):
+            for st in stations[1:]:
+                estate.add("ICL012", "station name %s appears %d times in Institution %r, told apart only by "
+                           "Department; (station name, Institution) must not clash" % (name, len(stations), institution),
+                           st["cluster"], st["var"], st["path"] + ".institution", name)
+    for field, groups in spellings.items():
+        for variants in groups.values():
+            if len(variants) > 1:
+                where = "; ".join("%r in %s" % (text, ", ".join("%s %s" % (s["cluster"], s["path"]) for s in sts))
+                                  for text, sts in sorted(variants.items()))
+                first = sorted(variants.items())[1][1][0]
+                estate.add("ICL012", "%s is spelled in several ways: %s" % (field.capitalize(), where),
+                           first["cluster"], first["var"], "%s.%s" % (first["path"], field), first["station_name"])
+
+
+# -- Linking flags: rules 28 to 32 --------------------------------------------------------
+def _check_flag_set(estate, flags, where, cluster, var):
+    if not flags["cluster_linking"]:
+        on = [f for f in SUB_FLAGS if flags[f]]
+        if on:
+            estate.add("ICL028", "%s: %s on but cluster_linking off; the sub-flags need Cluster Linking"
+                       % (where, ", ".join(on)), cluster, var, where)
+    if flags["link_prefetching"] and not flags["link_internal_queries"]:
+        estate.add("ICL029", "%s: link_prefetching needs link_internal_queries" % where, cluster, var, where)
+    identity = estate.settings.get("patient_identity") or {}
+    if identity.get("use_gpi_in_linked_queries") and flags["cluster_linking"] and not flags["link_internal_queries"]:
+        estate.add("ICL029", "%s: GPI-based linked queries need link_internal_queries" % where, cluster, var, where)
+    if estate.settings.get("cross_cluster_external_search") and flags["cluster_linking"] and not flags["link_external_queries"]:
+        estate.add("ICL030", "%s: the estate asks for cross-cluster search from external systems, which needs "
+                   "link_external_queries" % where, cluster, var, where)
+
+
+def rule_linking(estate):
+    names = sorted(estate.clusters)
+    for name in names:
+        settings = estate.clusters[name]["settings"]
+        for target in sorted(settings.get("links") or {}):
+            if target not in estate.clusters:
+                estate.add("ICL106", "impax_cluster.links names %r, which is not a cluster of the estate" % target,
+                           name, "impax_cluster", "impax_cluster.links.%s" % target)
+        for target in names:
+            if target == name:
+                continue
+            flags = link_flags(estate, name, target)
+            var = "impax_cluster" if (settings.get("links") or {}).get(target) or settings.get("linking") else "impax_estate"
+            where = "impax_cluster.links.%s" % target if var == "impax_cluster" else "impax_estate.linking"
+            _check_flag_set(estate, flags, where, name, var)
+            other = estate.clusters[target]["settings"]
+            if flags["cluster_linking"] and flags["link_cluster_updates"] and other.get("update_syntax") != settings.get("update_syntax"):
+                estate.add("ICL031", "%s links cluster updates to %s, whose update syntax %r differs from %r"
+                           % (name, target, other.get("update_syntax"), settings.get("update_syntax")),
+                           name, var, where)
+    third_party = [d for d in estate.all_destinations() if d["third_party_pacs"]]
+    for dest in estate.all_destinations():
+        if not dest.get("linking"):
+            continue
+        flags = destination_flags(dest)
+        _check_flag_set(estate, flags, dest["path"] + ".linking", dest["cluster"], dest["var"])
+        if dest["third_party_pacs"] and flags["cluster_linking"] and flags["link_cluster_updates"]:
+            estate.add("ICL031", "%s is a third-party PACS; Link Cluster Updates only works between IMPAX peers with "
+                       "the same update syntax" % dest["station_name"], dest["cluster"], dest["var"],
+                       dest["path"] + ".linking.link_cluster_updates", dest["station_name"])
+    third_party_names = set(d["station_name"] for d in third_party)
+    for obj in estate.all_cms() + estate.all_stations():
+        if not obj.get("study_observed_notifications"):
+            continue
+        if obj["station_type"] != "HIS/RIS":
+            estate.add("ICL032", "%s receives Study Observed Notifications but is not a HIS/RIS station"
+                       % obj["station_name"], obj["cluster"], obj["var"], obj["path"] + ".study_observed_notifications",
+                       obj["station_name"])
+        elif not third_party:
+            estate.add("ICL032", "%s receives Study Observed Notifications, but no third-party PACS is in the linked "
+                       "set" % obj["station_name"], obj["cluster"], obj["var"],
+                       obj["path"] + ".study_observed_notifications", obj["station_name"])
+        elif not set(obj.get("third_party_peers") or []) & third_party_names:
+            estate.add("ICL032", "%s receives Study Observed Notifications but deals with no third-party PACS "
+                       "(third_party_peers: %s)" % (obj["station_name"], ", ".join(sorted(third_party_names))),
+                       obj["cluster"], obj["var"], obj["path"] + ".third_party_peers", obj["station_name"])
+        for peer in obj.get("third_party_peers") or []:
+            if peer not in third_party_names:
+                estate.add("ICL106", "%s: third_party_peers names %r, which is not an external destination marked "
+                           "third_party_pacs" % (obj["station_name"], peer), obj["cluster"], obj["var"],
+                           obj["path"] + ".third_party_peers", obj["station_name"])
+
+
+# -- Topology, identity, cc objects: rules 33, 35, 39 ----------------------------------------
+def rule_topology(estate):
+    hub = estate.settings.get("hub")
+    if hub and hub not in estate.clusters:
+        estate.add("ICL106", "impax_estate.hub names %r, which is not a cluster" % hub, None, "impax_estate", "impax_estate.hub")
+    elif hub:
+        source = estate.clusters[hub]["settings"].get("default_report_source")
+        for name, cluster in sorted(estate.clusters.items()):
+            mine = cluster["settings"].get("default_report_source")
+            if mine and source and mine != source:
+                estate.add("ICL033", "cluster %s uses default report source %r; in a multi-cluster enterprise the hub's "
+                           "(%r) is the default" % (name, mine, source), name, "impax_cluster",
+                           "impax_cluster.default_report_source")
+    identity = estate.settings.get("patient_identity") or {}
+    domains = set(c["settings"].get("patient_id_domain") or name for name, c in estate.clusters.items())
+    if len(domains) > 1 and not identity.get("globally_unique_patient_ids") and not identity.get("gpi_source"):
+        estate.add("ICL035", "the clusters use %d patient ID domains (%s) and the estate states no GPI strategy "
+                   "(patient_identity.gpi_source or globally_unique_patient_ids)" % (len(domains), ", ".join(sorted(domains))),
+                   None, "impax_estate", "impax_estate.patient_identity")
+    for name, cluster in sorted(estate.clusters.items()):
+        if cluster["settings"].get("cc_objects") and not cluster["settings"].get("archives_to_idc"):
+            estate.add("ICL039", "cluster %s enables cc objects but does not archive to an IMPAX Data Center" % name,
+                       name, "impax_cluster", "impax_cluster.cc_objects")
+
+
+# -- Mappings: rules 17 to 24 -------------------------------------------------------------
+def mapping_tables(estate):
+    """{table: {site: rows}} of the tables that become supersets."""
+    tables = {}
+    for name, cluster in estate.clusters.items():
+        for table, rows in cluster["mappings"].items():
+            if table == "patient_location" and not estate.settings.get("patient_location_superset"):
+                continue
+            tables.setdefault(table, {})[name] = rows
+    return tables
+
+
+def rule_specialty_catalog(estate):
+    catalog = estate.settings.get("specialty_catalog")
+    shared = dict((str(k), str(v)) for k, v in (catalog or {}).items())
+    allowed = set(shared) | {mapping.DEFAULT_LABELS["specialty"]}
+    for name, cluster in sorted(estate.clusters.items()):
+        used = [(r["label"], "impax_mappings", "impax_mappings.specialty[%d].label" % i)
+                for i, r in enumerate(cluster["mappings"].get("specialty", []))]
+        used += [(s["label"], "impax_mapping_samples", "impax_mapping_samples.specialty[%d].label" % i)
+                 for i, s in enumerate(cluster["samples"].get("specialty", []))]
+        if catalog is None and used:
+            estate.add("ICL019", "the estate has no shared specialty_catalog, so nobody can check that a label means "
+                       "the same everywhere", name, "impax_estate", "impax_estate.specialty_catalog")
+            continue
+        for label, var, path in used:
+            if label not in allowed:
+                estate.add("ICL019", "specialty label %r is not in the shared specialty_catalog" % label, name, var, path, label)
+        for label, meaning in sorted(cluster["catalog"].items()):
+            if label not in shared:
+                estate.add("ICL019", "the site catalog defines %r, which the shared specialty_catalog does not have"
+                           % label, name, "impax_specialty_catalog", "impax_specialty_catalog.%s" % label, label)
+            elif _spelling_key(meaning) != _spelling_key(shared[label]):
+                estate.add("ICL019", "%r means %r here but %r in the shared catalog" % (label, meaning, shared[label]),
+                           name, "impax_specialty_catalog", "impax_specialty_catalog.%s" % label, label)
+
+
+def rule_patient_location(estate):
+    if estate.settings.get("patient_location_superset"):
+        return
+    tables = dict((n, c["mappings"].get("patient_location")) for n, c in estate.clusters.items()
+                  if c["mappings"].get("patient_location"))
+    distinct = set(tuple(sorted((r["pattern"], r["rule"], r["label"]) for r in rows)) for rows in tables.values())
+    if len(distinct) > 1:
+        estate.add("ICL020", "Patient Location tables differ between clusters (%s) and patient_location_superset is "
+                   "off; each cluster keeps its own table" % ", ".join(sorted(tables)), None, "impax_estate",
+                   "impax_estate.patient_location_superset")
+
+
+def analyse_mappings(estate, structural=True):
+    """Supersets of every shared table, adding conflict and shadowing findings."""
+    tables = mapping_tables(estate)
+    samples = {}
+    for name, cluster in estate.clusters.items():
+        for table, rows in cluster["samples"].items():
+            samples.setdefault(table, {})[name] = rows
+    origin = lambda site: estate.origin(site, "impax_mappings")  # noqa: E731
+    return mapping.analyse(tables, samples, estate.findings, origin=origin, structural=structural,
+                           catch_all_rule=estate.settings.get("mapping_catch_all_rule") or 1000000)
+
+
+RULES = (rule_hosts, rule_ae_titles, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,
+         rule_specialty_catalog, rule_patient_location)
+
+
+def validate(estate, structural=True):
+    """Run every rule; returns the superset tables (the findings are on ``estate``)."""
+    for rule in RULES:
+        rule(estate)
+    return analyse_mappings(estate, structural=structural)
+
+
+__all__ = ["validate", "link_flags", "destination_flags", "is_source", "host_ip", "schema"]

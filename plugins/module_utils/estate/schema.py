@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shapes of the estate inventory, as Ansible argument specs.
+
+docs/inventory.md documents every field below; keep the two in step.
+Shapes are checked with ansible-core's own ArgumentSpecValidator, one list
+element at a time so an error can name ``impax_stations[3].port``.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+NODE_ROLES = ["connectivity_manager", "application", "database", "archive", "curator", "network_gateway", "web", "client"]
+STATION_TYPES = ["Acquisition Station", "Review Station", "PACS", "HIS/RIS", "Other"]
+VALIDATION_LEVELS = ["NONE", "FAIL", "WARN"]
+LINK_FLAGS = ["cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching"]
+MAPPING_TABLES = ["body_part", "specialty", "patient_location"]
+STUDY_IDENTIFICATION = ["accession_number", "study_date", "modality_with_study_date", "accession_number_else_study_date"]
+PATIENT_IDENTIFICATION = ["patient_id", "patient_name", "patient_id_and_name"]
+HIS_NOTIFICATIONS = ["received", "verified", "dictated"]
+
+LINK_FLAGS_SPEC = dict((flag, dict(type="bool")) for flag in LINK_FLAGS)
+
+CAPABILITIES_SPEC = dict(
+    transmit_to_station=dict(type="bool"),
+    query_retrieve=dict(type="bool"),
+    query_user_information=dict(type="bool"),
+    send_key_images_only=dict(type="bool"),
+    send_multiframe=dict(type="bool"),
+    send_storage_commit=dict(type="bool"),
+)
+
+ESTATE_SPEC = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str"),
+    strict=dict(type="bool", default=False),
+    clusters_group=dict(type="str", default="impax_clusters"),
+    linking=dict(type="dict", options=LINK_FLAGS_SPEC),
+    cross_cluster_external_search=dict(type="bool", default=False),
+    patient_identity=dict(
+        type="dict",
+        options=dict(
+            globally_unique_patient_ids=dict(type="bool", default=False),
+            gpi_source=dict(type="str"),
+            use_gpi_in_linked_queries=dict(type="bool", default=False),
+        ),
+    ),
+    hub=dict(type="str"),
+    specialty_catalog=dict(type="dict"),
+    patient_location_superset=dict(type="bool", default=False),
+    mapping_catch_all_rule=dict(type="int", default=1000000),
+)
+
+CLUSTER_SPEC = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str"),
+    site=dict(type="str"),
+    topology_role=dict(type="str", choices=["peer", "hub", "spoke"], default="peer"),
+    impax_version=dict(type="str", default="6.5.1"),
+    update_syntax=dict(type="str", default="impax-6.5"),
+    patient_id_domain=dict(type="str"),
+    default_report_source=dict(type="str"),
+    cc_objects=dict(type="bool", default=False),
+    archives_to_idc=dict(type="bool", default=False),
+    linking=dict(type="dict", options=LINK_FLAGS_SPEC),
+    links=dict(type="dict"),
+    station_containers=dict(type="list", elements="str", default=[]),
+    database=dict(type="dict"),
+    gateway=dict(type="dict"),
+)
+
+NODE_SPEC = dict(
+    hostname=dict(type="str", required=True),
+    ip=dict(type="str", required=True),
+    ipv6=dict(type="str"),
+    roles=dict(type="list", elements="str", choices=NODE_ROLES, required=True),
+    aliases=dict(type="list", elements="str", default=[]),
+)
+
+CM_SPEC = dict(
+    station_name=dict(type="str", required=True),
+    host=dict(type="str", required=True),
+    ae_title=dict(type="str", required=True),
+    port=dict(type="int", default=104),
+    alias=dict(type="str"),
+    station_type=dict(type="str", choices=STATION_TYPES, default="HIS/RIS"),
+    study_observed_notifications=dict(type="bool", default=False),
+    his_notifications=dict(type="list", elements="str", choices=HIS_NOTIFICATIONS, default=[]),
+    third_party_peers=dict(type="list", elements="str", default=[]),
+    validation_level=dict(type="str", choices=VALIDATION_LEVELS, default="WARN"),
+)
+
+HIS_VERIFICATION_SPEC = dict(
+    study_identification=dict(type="list", elements="str", choices=STUDY_IDENTIFICATION, default=["accession_number"]),
+    patient_identification=dict(type="str", choices=PATIENT_IDENTIFICATION, default="patient_id"),
+    accession_number_identifies_patient=dict(type="bool", default=False),
+)
+
+STATION_SPEC = dict(
+    station_name=dict(type="str", required=True),
+    ae_title=dict(type="str", required=True),
+    host=dict(type="str", required=True),
+    ip=dict(type="str"),
+    port=dict(type="int", default=104),
+    alias=dict(type="str"),
+    station_type=dict(type="str", choices=STATION_TYPES, default="Acquisition Station"),
+    modality=dict(type="str"),
+    institution=dict(type="str"),
+    department=dict(type="str"),
+    home_cm=dict(type="str"),
+    visitor=dict(type="bool", default=False),
+    automatic_archiving=dict(type="bool"),
+    his_verification=dict(type="dict", options=HIS_VERIFICATION_SPEC),
+    his_notifications=dict(type="list", elements="str", choices=HIS_NOTIFICATIONS, default=[]),
+    study_observed_notifications=dict(type="bool", default=False),
+    demographic_layout=dict(type="str", default="GENERIC_LAYOUT"),
+    validation_level=dict(type="str", choices=VALIDATION_LEVELS, default="WARN"),
+    capabilities=dict(type="dict", options=CAPABILITIES_SPEC),
+)
+
+DESTINATION_SPEC = dict(
+    station_name=dict(type="str", required=True),
+    ae_title=dict(type="str", required=True),
+    host=dict(type="str", required=True),
+    ip=dict(type="str", required=True),
+    port=dict(type="int", default=104),
+    alias=dict(type="str"),
+    station_type=dict(type="str", choices=STATION_TYPES, default="PACS"),
+    third_party_pacs=dict(type="bool", default=False),
+    update_syntax=dict(type="str"),
+    linking=dict(type="dict", options=LINK_FLAGS_SPEC),
+    capabilities=dict(type="dict", options=CAPABILITIES_SPEC),
+    validation_level=dict(type="str", choices=VALIDATION_LEVELS, default="WARN"),
+)
+
+MAPPING_ROW_SPEC = dict(
+    pattern=dict(type="str", required=True),
+    rule=dict(type="int", required=True),
+    label=dict(type="str", required=True),
+)
+
+SAMPLE_SPEC = dict(
+    description=dict(type="str", required=True),
+    label=dict(type="str", required=True),
+)
+
+_validators = {}
+
+
+def _validator(spec):
+    key = id(spec)
+    if key not in _validators:
+        _validators[key] = ArgumentSpecValidator(spec)
+    return _validators[key]
+
+
+def check_shape(spec, value, path):
+    """Validate ``value`` against ``spec``.
+
+    Returns ``(normalised_dict_or_None, [(path, message), ...])``.
+    """
+    if not isinstance(value, dict):
+        return None, [(path, "must be a mapping, got %s" % type(value).__name__)]
+    result = _validator(spec).validate(value)
+    problems = []
+    for err in result.errors.errors:
+        problems.append((path, str(err)))
+    if problems:
+        return None, problems
+    return result.validated_parameters, []
+
+
+def check_list(spec, value, path):
+    """Validate each element of a list; returns ``([(index, item)], problems)``."""
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], [(path, "must be a list, got %s" % type(value).__name__)]
+    items, problems = [], []
+    for index, element in enumerate(value):
+        item, errs = check_shape(spec, element, "%s[%d]" % (path, index))
+        problems.extend(errs)
+        if item is not None:
+            items.append((index, item))
+    return items, problems

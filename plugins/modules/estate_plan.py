@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the estate_plan action plugin (the work happens on the controller)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: estate_plan
+short_description: Validate a linked IMPAX estate and compute the per-cluster plan
+version_added: 0.1.0
+description:
+  - Reads the estate from the inventory (one group per cluster under O(clusters_group), cluster variables
+    in C(group_vars/<cluster>/), estate-wide settings in C(impax_estate)) and validates it as a whole against
+    the IMPAX cluster-linking rules (C(ICL001)..C(ICL040) follow the numbering of the domain rules; C(ICL1xx)
+    are input hygiene; C(ICL2xx) mapping analysis). See C(docs/rules.md).
+  - Every problem is reported in one run, naming the rule, the cluster, the inventory file and the field.
+  - When the estate is valid, returns the plan - the master hosts table, and per cluster the Network
+    Management stations, Source Manager sources and mapping supersets - sorted and JSON-serialisable.
+  - Runs on the controller only; it never connects to a target, so an invalid estate stops the play before
+    any host is touched.
+author:
+  - impax.cluster_link contributors
+options:
+  clusters_group:
+    description: Inventory group whose children are the clusters.
+    type: str
+    default: impax_clusters
+  strict:
+    description:
+      - Treat warnings as errors. Defaults to C(impax_estate.strict).
+    type: bool
+  structural_shadowing:
+    description:
+      - Also search for rows of other sites that can overtake a local row (rule C(ICL203)), each finding
+        proven by an example string. Sample-based shadowing (C(ICL202)) always runs.
+    type: bool
+    default: true
+  plan_file:
+    description: Write the plan as JSON to this path on the controller.
+    type: path
+  fail_on_invalid:
+    description: Fail the task when blocking findings exist. Set to V(false) to only report them.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; behaves the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+notes:
+  - Action plugin; runs on the controller. Use with O(ignore_errors) only to collect the findings of a bad estate.
+seealso:
+  - name: Inventory format
+    description: Every field of the estate inventory.
+    link: https://github.com/impax/cluster_link/blob/main/docs/inventory.md
+"""
+
+EXAMPLES = r"""
+- name: Validate the estate and plan every cluster
+  impax.cluster_link.estate_plan:
+    plan_file: "{{ playbook_dir }}/build/plan.json"
+  register: estate
+  run_once: true
+  delegate_to: localhost
+
+- name: Show the per-cluster summary
+  ansible.builtin.debug:
+    var: estate.summary
+"""
+
+RETURN = r"""
+valid:
+  description: Whether the estate has no blocking finding.
+  returned: always
+  type: bool
+  sample: true
+summary:
+  description: One line for the estate, the hosts table, each superset, each cluster and each finding.
+  returned: always
+  type: list
+  elements: str
+plan:
+  description: The plan. C(hosts_table), C(mappings) and C(clusters) are present only when the estate is valid.
+  returned: always
+  type: dict
+  contains:
+    estate:
+      description: Estate name.
+      type: str
+    valid:
+      description: Whether the estate has no blocking finding.
+      type: bool
+    counts:
+      description: Number of errors, warnings and info findings.
+      type: dict
+    findings:
+      description: Every finding with rule, severity, cluster, file, field, message and KB topic.
+      type: list
+      elements: dict
+    hosts_table:
+      description: The master hosts table (ip, hostname, aliases, comment), identical for every node.
+      type: list
+      elements: dict
+    hosts_table_sha256:
+      description: Digest of the hosts table.
+      type: str
+    mappings:
+      description: Superset rows of each shared mapping table, with the sites each row comes from.
+      type: dict
+    clusters:
+      description: Per cluster - nodes, nodes_by_role, links, network_management, sources, mappings.
+      type: dict
+plan_file:
+  description: Where the plan was written.
+  returned: when O(plan_file) is set
+  type: str
+msg:
+  description: Every blocking finding, one per line.
+  returned: when the estate is invalid
+  type: str
+"""

@@ -50,7 +50,8 @@ def summary_lines(plan):
                          "(%d local, %d remote); links %s; mappings %s" % (
                              name, len(cluster["nodes"]), len(nm),
                              sum(1 for e in nm if e["kind"] == "connectivity_manager"), len(src),
-                             sum(1 for s in src if s["local"]), sum(1 for s in src if not s["local"]), linked,
+                             sum(1 for s in src if s["home_cluster"] == name),
+                             sum(1 for s in src if s["home_cluster"] != name), linked,
                              ", ".join("%s %d" % (t, len(r)) for t, r in sorted(cluster["mappings"].items()))))
     for finding in plan["findings"]:
         if finding["severity"] != "info" or not plan["valid"]:

@@ -38,7 +38,7 @@ def test_example_domain_facts():
     cms = [e for e in north["network_management"] if e["kind"] == "connectivity_manager"]
     assert sorted(e["ae_title"] for e in cms) == ["EIC_CM", "NGH_CM", "SVH_CM"]
     assert all(e["station_type"] == "HIS/RIS" for e in cms)
-    local_cm = [e for e in cms if e["local"]][0]
+    local_cm = [e for e in cms if e["home_cluster"] == "north"][0]
     assert not local_cm["cluster_linking"]
     east_cm = [e for e in cms if e["ae_title"] == "EIC_CM"][0]
     assert east_cm["cluster_linking"] and east_cm["link_prefetching"]
@@ -47,8 +47,8 @@ def test_example_domain_facts():
     assert east_to_north["cluster_linking"] and not east_to_north["link_cluster_updates"]
     # two CT1s, told apart by Institution; remote sources keep *their* home CM
     cts = [s for s in north["sources"] if s["station_name"] == "CT1"]
-    assert sorted((s["institution"], s["home_cm"], s["local"]) for s in cts) == [
-        ("North General Hospital", "NGH_CM", True), ("South Valley Hospital", "SVH_CM", False)]
+    assert sorted((s["institution"], s["home_cm"], s["home_cluster"]) for s in cts) == [
+        ("North General Hospital", "NGH_CM", "north"), ("South Valley Hospital", "SVH_CM", "south")]
     visitor = [s for s in north["sources"] if s["visitor"]][0]
     assert visitor["automatic_archiving"] is False
     # the same superset on every cluster, and the same hosts table for every node

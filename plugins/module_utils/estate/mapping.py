@@ -14,7 +14,7 @@ break; rule ICL022 warns about them).
 
 from __future__ import annotations
 
-import re
+import heapq
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 
@@ -30,7 +30,7 @@ STRUCTURAL_CANDIDATES = 8
 class Row(object):
     """One mapping row; ``sites`` lists the clusters it comes from."""
 
-    __slots__ = ("pattern", "rule", "label", "sites", "segments", "regex", "order")
+    __slots__ = ("pattern", "rule", "label", "sites", "segments", "order", "prefix", "suffix", "is_literal")
 
     def __init__(self, pattern, rule, label, sites=()):
         self.pattern = pattern
@@ -38,31 +38,36 @@ class Row(object):
         self.label = label
         self.sites = tuple(sites)
         self.segments = pattern.split(WILDCARD)
-        self.regex = None
-        if WILDCARD in pattern:
-            self.regex = re.compile(".*".join(re.escape(s) for s in self.segments) + r"\Z", re.DOTALL)
         self.order = (self.rule, pattern)
-
-    @property
-    def is_literal(self):
-        return self.regex is None
+        self.prefix = self.segments[0]
+        self.suffix = self.segments[-1]
+        self.is_literal = len(self.segments) == 1
 
     @property
     def is_catch_all(self):
         return self.pattern.strip(WILDCARD) == "" and WILDCARD in self.pattern
 
-    @property
-    def prefix(self):
-        return self.segments[0]
-
-    @property
-    def suffix(self):
-        return self.segments[-1]
-
     def matches(self, text):
-        if self.regex is None:
+        """SQL-LIKE match with only ``%``: anchored prefix and suffix, inner segments found in order.
+
+        Leftmost placement of each inner segment is always safe for ``%``-only
+        patterns, so no backtracking (and no regex) is needed.
+        """
+        segments = self.segments
+        if len(segments) == 1:
             return text == self.pattern
-        return self.regex.match(text) is not None
+        first, last = segments[0], segments[-1]
+        end = len(text) - len(last)
+        if end < len(first) or not text.startswith(first) or not text.endswith(last):
+            return False
+        position = len(first)
+        for segment in segments[1:-1]:
+            if segment:
+                found = text.find(segment, position, end)
+                if found < 0:
+                    return False
+                position = found + len(segment)
+        return True
 
     def as_dict(self):
         return {"pattern": self.pattern, "rule": self.rule, "label": self.label}
@@ -137,31 +142,37 @@ class MappingTable(object):
         self._lengths = sorted(set(len(k) for k in self._by_segment))
 
     def lookup(self, text):
-        """The winning row for ``text``, or None."""
-        candidates = list(self._always)
+        """The winning row for ``text``, or None.
+
+        Candidate buckets are each in rule order; merging them lazily stops at
+        the first row that matches, so a lookup rarely touches a whole bucket.
+        """
+        buckets = [self._always] if self._always else []
         literal = self._literal.get(text)
         if literal is not None:
-            candidates.append(literal)
+            buckets.append([literal])
         size = len(text)
         index = self._by_segment
+        seen = set()
         for length in self._lengths:
             if length > size:
                 break
-            seen = set()
             for start in range(size - length + 1):
                 piece = text[start:start + length]
-                if piece in seen:
-                    continue
-                seen.add(piece)
-                rows = index.get(piece)
-                if rows:
-                    candidates.extend(rows)
-        best = None
-        for row in sorted(candidates, key=lambda r: r.order):
+                if piece not in seen:
+                    seen.add(piece)
+                    rows = index.get(piece)
+                    if rows:
+                        buckets.append(rows)
+        if len(buckets) == 1:
+            for row in buckets[0]:
+                if row.matches(text):
+                    return row
+            return None
+        for _order, _n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
             if row.matches(text):
-                best = row
-                break
-        return best
+                return row
+        return None
 
     def label(self, text):
         row = self.lookup(text)
@@ -325,7 +336,7 @@ def _prove_structural(local, own, superset, foreign, candidates):
     tried = scanned = 0
     for other in foreign:
         scanned += 1
-        if other.order >= local.order or tried >= candidates or scanned > candidates * 64:
+        if other.order >= local.order or tried >= candidates or scanned > candidates * 16:
             return None
         if other.label == local.label or not patterns_intersect(local, other):
             continue

@@ -96,6 +96,8 @@ class Estate(object):
         self.origins = raw.get("origins") or {}
         self.settings = {}
         self.clusters = {}
+        self._node_index = None
+        self._cm_lookup = None
         self._load()
 
     # -- where things come from -------------------------------------------------
@@ -238,4 +240,17 @@ class Estate(object):
         return [d for c in self.clusters.values() for d in c["destinations"]]
 
     def node_index(self):
-        return dict((n["hostname"], n) for n in self.all_nodes())
+        if self._node_index is None:
+            self._node_index = dict((n["hostname"], n) for n in self.all_nodes())
+        return self._node_index
+
+    def cm_lookup(self):
+        """({station name or AE title: CM}, {casefolded name: CM}) for reference checks."""
+        if self._cm_lookup is None:
+            exact, folded = {}, {}
+            for cm in sorted(self.all_cms(), key=lambda c: (c["cluster"], c["path"]), reverse=True):
+                for key in (cm["ae_title"], cm["station_name"]):
+                    exact[key] = cm
+                    folded[key.casefold()] = cm
+            self._cm_lookup = (exact, folded)
+        return self._cm_lookup

@@ -73,7 +73,7 @@ def hosts_table(estate):
     return entries
 
 
-def _nm_entry(obj, kind, home_cluster, local, flags, capabilities):
+def _nm_entry(obj, kind, home_cluster, flags, capabilities):
     entry = {
         "station_name": obj["station_name"],
         "ae_title": obj["ae_title"],
@@ -83,7 +83,6 @@ def _nm_entry(obj, kind, home_cluster, local, flags, capabilities):
         "station_type": obj["station_type"],
         "kind": kind,
         "home_cluster": home_cluster,
-        "local": local,
         "validation_level": obj["validation_level"],
         "study_observed_notifications": bool(obj.get("study_observed_notifications")),
         "capabilities": capabilities,
@@ -92,8 +91,25 @@ def _nm_entry(obj, kind, home_cluster, local, flags, capabilities):
     return entry
 
 
-def network_management(estate, cluster):
-    """Network Management stations of one cluster, keyed (and sorted) by AE title."""
+def station_entries(estate):
+    """Network Management entries of stations and external destinations: the same in every cluster."""
+    entries = []
+    for st in estate.all_stations():
+        entries.append(_nm_entry(st, "station", st["cluster"], dict(NO_FLAGS),
+                                 _capabilities(st["station_type"], st.get("capabilities"))))
+    for dest in estate.all_destinations():
+        entries.append(_nm_entry(dest, "external_destination", dest["cluster"], rules.destination_flags(dest),
+                                 _capabilities(dest["station_type"], dest.get("capabilities"))))
+    return sorted(entries, key=lambda e: e["ae_title"])
+
+
+def network_management(estate, cluster, shared=None):
+    """Network Management stations of one cluster, sorted by AE title (the key).
+
+    Every CM of every cluster is listed (KB 10665); the entries for other
+    clusters' CMs carry the linking flags this cluster uses towards them. An
+    entry is local where ``home_cluster`` is this cluster.
+    """
     entries = []
     for cm in estate.all_cms():
         local = cm["cluster"] == cluster
@@ -101,22 +117,15 @@ def network_management(estate, cluster):
         linked = flags["cluster_linking"]
         extra = {} if local else {"transmit_to_station": linked,
                                   "query_retrieve": linked and (flags["link_internal_queries"] or flags["link_external_queries"])}
-        entries.append(_nm_entry(cm, "connectivity_manager", cm["cluster"], local, dict(flags),
+        entries.append(_nm_entry(cm, "connectivity_manager", cm["cluster"], dict(flags),
                                  _capabilities("HIS/RIS", None, extra)))
-    for st in estate.all_stations():
-        entries.append(_nm_entry(st, "station", st["cluster"], st["cluster"] == cluster, dict(NO_FLAGS),
-                                 _capabilities(st["station_type"], st.get("capabilities"))))
-    for dest in estate.all_destinations():
-        entries.append(_nm_entry(dest, "external_destination", dest["cluster"], dest["cluster"] == cluster,
-                                 rules.destination_flags(dest),
-                                 _capabilities(dest["station_type"], dest.get("capabilities"))))
+    entries.extend(station_entries(estate) if shared is None else shared)
     return sorted(entries, key=lambda e: e["ae_title"])
 
 
-def sources(estate, cluster):
-    """Source Manager sources of one cluster: local modalities and every remote one, each with its home CM."""
+def source_entries(estate):
+    """Source Manager sources, the same in every cluster but for ``local`` (KB 10665: remote ones keep their home CM)."""
     result = []
-    cms = rules.cm_index(estate)
     for st in estate.all_stations():
         if not rules.is_source(st):
             continue
@@ -133,9 +142,8 @@ def sources(estate, cluster):
             "institution": st["institution"],
             "department": st["department"],
             "home_cm": home["station_name"] if home else st["home_cm"],
-            "home_cm_ae_title": (cms.get(home["station_name"]) or home)["ae_title"] if home else None,
+            "home_cm_ae_title": home["ae_title"] if home else None,
             "home_cluster": st["cluster"],
-            "local": st["cluster"] == cluster,
             "visitor": st["visitor"],
             "automatic_archiving": (not st["visitor"]) if archiving is None else archiving,
             "his_verification": {
@@ -148,6 +156,15 @@ def sources(estate, cluster):
             "demographic_layout": st["demographic_layout"],
         })
     return sorted(result, key=lambda s: s["ae_title"])
+
+
+def sources(estate, cluster, shared=None):
+    """Source Manager sources of one cluster: local modalities and every remote one, each with its home CM.
+
+    The list is the same for every cluster (a source is local where ``home_cluster``
+    is the cluster); the plan shares one list object between clusters: read-only.
+    """
+    return source_entries(estate) if shared is None else shared
 
 
 def digest(value):
@@ -180,6 +197,8 @@ def plan_estate(raw, structural=True, strict=None):
     plan["hosts_table"] = table
     plan["hosts_table_sha256"] = digest(table)
     plan["mappings"] = supersets
+    shared_stations = station_entries(estate)
+    shared_sources = source_entries(estate)
     for name in sorted(estate.clusters):
         cluster = estate.clusters[name]
         tables = dict((t, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]} for r in rows])
@@ -195,8 +214,8 @@ def plan_estate(raw, structural=True, strict=None):
             "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
             "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),
-            "network_management": network_management(estate, name),
-            "sources": sources(estate, name),
+            "network_management": network_management(estate, name, shared_stations),
+            "sources": sources(estate, name, shared_sources),
             "mappings": tables,
         }
     return plan

@@ -59,14 +59,10 @@ def cm_index(estate):
 
 def resolve_cm(estate, reference):
     """The CM a reference (station name or AE title) names, exactly; else (None, near_miss)."""
-    for cm in estate.all_cms():
-        if reference in (cm["station_name"], cm["ae_title"]):
-            return cm, None
-    folded = reference.casefold()
-    for cm in estate.all_cms():
-        if folded in (cm["station_name"].casefold(), cm["ae_title"].casefold()):
-            return None, cm
-    return None, None
+    exact, folded = estate.cm_lookup()
+    if reference in exact:
+        return exact[reference], None
+    return None, folded.get(reference.casefold())
 
 
 def host_ip(estate, obj):

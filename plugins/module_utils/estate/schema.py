@@ -156,6 +156,49 @@ def _validator(spec):
     return _validators[key]
 
 
+_PLAIN_TYPES = {"str": str, "int": int, "bool": bool}
+
+
+def _already_valid(spec, value):
+    """The normalised value when ``value`` needs no conversion and no check beyond types, else None.
+
+    A fast path for the common case (thousands of stations and mapping rows):
+    every key known, every value of exactly the declared Python type, choices
+    respected, nothing nested. Anything else goes through ArgumentSpecValidator,
+    which also writes every error message. tests/unit/test_schema.py checks that
+    both paths agree.
+    """
+    for key, item in value.items():
+        option = spec.get(key)
+        if option is None:
+            return None
+        if item is None:
+            if option.get("default") is not None:
+                return None  # the validator rejects an explicit null where a default exists
+            continue
+        kind = option.get("type", "str")
+        if kind == "list":
+            elements = _PLAIN_TYPES.get(option.get("elements"))
+            if type(item) is not list or elements is None or any(type(e) is not elements for e in item):
+                return None
+            if "choices" in option and any(e not in option["choices"] for e in item):
+                return None
+        elif type(item) is not _PLAIN_TYPES.get(kind):
+            return None
+        elif "choices" in option and item not in option["choices"]:
+            return None
+    result = {}
+    for key, option in spec.items():
+        if key in value and value[key] is not None:
+            result[key] = list(value[key]) if type(value[key]) is list else value[key]
+        elif option.get("required"):
+            return None
+        else:
+            default = option.get("default")
+            result[key] = list(default) if type(default) is list else default
+    return result
+
+
 def check_shape(spec, value, path):
     """Validate ``value`` against ``spec``.
 
@@ -163,6 +206,9 @@ def check_shape(spec, value, path):
     """
     if not isinstance(value, dict):
         return None, [(path, "must be a mapping, got %s" % type(value).__name__)]
+    fast = _already_valid(spec, value)
+    if fast is not None:
+        return fast, []
     result = _validator(spec).validate(value)
     problems = []
     for err in result.errors.errors:

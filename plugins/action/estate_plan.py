@@ -29,6 +29,15 @@ ARGUMENT_SPEC = dict(
 )
 
 
+FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), ("link_external_queries", "E"),
+                ("link_cluster_updates", "U"), ("link_prefetching", "P"))
+
+
+def flag_letters(flags):
+    """Linking flags in one word: L(inking) I(nternal) E(xternal) U(pdates) P(refetch)."""
+    return "".join(letter for flag, letter in FLAG_LETTERS if flags[flag]) or "-"
+
+
 def summary_lines(plan):
     lines = ["estate %s: %s (%d errors, %d warnings, %d info)" % (
         plan["estate"], "valid" if plan["valid"] else "INVALID",
@@ -41,11 +50,7 @@ def summary_lines(plan):
         for name, cluster in sorted(plan["clusters"].items()):
             nm = cluster["network_management"]
             src = cluster["sources"]
-            linked = ", ".join("%s[%s]" % (other, "".join(
-                letter for flag, letter in (("cluster_linking", "L"), ("link_internal_queries", "I"),
-                                            ("link_external_queries", "E"), ("link_cluster_updates", "U"),
-                                            ("link_prefetching", "P")) if flags[flag]) or "-")
-                for other, flags in sorted(cluster["links"].items()))
+            linked = ", ".join("%s[%s]" % (other, flag_letters(flags)) for other, flags in sorted(cluster["links"].items()))
             lines.append("cluster %s: %d nodes; Network Management %d stations (%d CMs); Source Manager %d sources "
                          "(%d local, %d remote); links %s; mappings %s" % (
                              name, len(cluster["nodes"]), len(nm),
@@ -61,7 +66,8 @@ def summary_lines(plan):
 
 def _finding_line(f):
     where = ", ".join(x for x in ("cluster %s" % f["cluster"] if f["cluster"] else None, f["file"], f["field"]) if x)
-    return "%s %s [%s]: %s (KB %s)" % (f["rule"], f["severity"], where or "estate", f["message"], f["kb_topic"])
+    topic = " (KB %s)" % f["kb_topic"] if f["kb_topic"] != "-" else ""
+    return "%s %s [%s]: %s%s" % (f["rule"], f["severity"], where or "estate", f["message"], topic)
 
 
 class ActionModule(ActionBase):
@@ -95,11 +101,15 @@ class ActionModule(ActionBase):
                 handle.write("\n")
             result["plan_file"] = args["plan_file"]
 
-        result.update(changed=False, plan=plan, summary=summary_lines(plan), valid=plan["valid"])
+        result.update(changed=False, valid=plan["valid"])
         if not plan["valid"] and args["fail_on_invalid"]:
             blocking = [f for f in plan["findings"]
                         if f["severity"] == "error" or (plan["strict"] and f["severity"] == "warning")]
-            result["failed"] = True
-            result["msg"] = "estate %s is invalid: %d blocking finding(s); nothing was changed.\n%s" % (
-                plan["estate"], len(blocking), "\n".join(_finding_line(f) for f in blocking))
+            others = [f for f in plan["findings"] if f not in blocking and f["severity"] != "info"]
+            result.update(failed=True, findings=plan["findings"])
+            result["msg"] = "estate %s is invalid: %d blocking finding(s); nothing was changed.\n%s%s" % (
+                plan["estate"], len(blocking), "\n".join(_finding_line(f) for f in blocking),
+                "\nalso (not blocking):\n" + "\n".join(_finding_line(f) for f in others) if others else "")
+            return result
+        result.update(plan=plan, summary=summary_lines(plan))
         return result

@@ -22,7 +22,7 @@ description:
   - Runs on the controller only; it never connects to a target, so an invalid estate stops the play before
     any host is touched.
 author:
-  - impax.cluster_link contributors
+  - impax.cluster_link contributors (@impax)
 options:
   clusters_group:
     description: Inventory group whose children are the clusters.
@@ -51,10 +51,14 @@ attributes:
     description: Reads only; behaves the same in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to diff.
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller.
 notes:
-  - Action plugin; runs on the controller. Use with O(ignore_errors) only to collect the findings of a bad estate.
+  - Action plugin; runs on the controller. Set O(fail_on_invalid=false) to collect the findings of a bad estate
+    without failing.
 seealso:
   - name: Inventory format
     description: Every field of the estate inventory.
@@ -82,12 +86,17 @@ valid:
   sample: true
 summary:
   description: One line for the estate, the hosts table, each superset, each cluster and each finding.
-  returned: always
+  returned: unless the task fails on an invalid estate
   type: list
   elements: str
+findings:
+  description: Every finding (rule, severity, cluster, file, field, message, KB topic) of an invalid estate.
+  returned: when the task fails on an invalid estate
+  type: list
+  elements: dict
 plan:
   description: The plan. C(hosts_table), C(mappings) and C(clusters) are present only when the estate is valid.
-  returned: always
+  returned: unless the task fails on an invalid estate
   type: dict
   contains:
     estate:

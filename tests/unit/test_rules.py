@@ -2,7 +2,7 @@
 
 import pytest
 
-from estate_helpers import base, cm, rules_of, station
+from estate_helpers import base, rules_of, station
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
 

@@ -105,7 +105,8 @@ class Finding(object):
         return out
 
     def __str__(self):
-        return "%s %s [%s]: %s (KB %s)" % (self.rule, self.severity, self.location(), self.message, self.topic)
+        topic = " (KB %s)" % self.topic if self.topic != "-" else ""
+        return "%s %s [%s]: %s%s" % (self.rule, self.severity, self.location(), self.message, topic)
 
     def sort_key(self):
         order = {ERROR: 0, WARNING: 1, INFO: 2}

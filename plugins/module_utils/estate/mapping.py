@@ -169,7 +169,7 @@ class MappingTable(object):
                 if row.matches(text):
                     return row
             return None
-        for _order, _n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
+        for unused_order, unused_n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
             if row.matches(text):
                 return row
         return None
@@ -212,14 +212,14 @@ def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=
     rows = []
     for pattern in sorted(by_pattern):
         entries = by_pattern[pattern]
-        labels = sorted(set(r["label"] for _, r in entries))
+        labels = sorted(set(r["label"] for unused, r in entries))
         if len(labels) > 1:
             where = ", ".join("%s at %s (rule %d)" % (r["label"], s, r["rule"]) for s, r in entries)
             findings.add("ICL021", "%s pattern %r maps to different labels: %s" % (table, pattern, where),
                          cluster=entries[0][0], obj=pattern, field="impax_mappings.%s" % table,
                          file=origin(entries[0][0]),
-                         data={"table": table, "pattern": pattern, "sites": [s for s, _ in entries]})
-        numbers = sorted(set(r["rule"] for _, r in entries))
+                         data={"table": table, "pattern": pattern, "sites": [s for s, unused in entries]})
+        numbers = sorted(set(r["rule"] for unused, r in entries))
         if len(numbers) > 1:
             where = ", ".join("%d at %s" % (r["rule"], s) for s, r in entries)
             findings.add("ICL022", "%s pattern %r has different rule numbers (%s); the superset uses %d"
@@ -227,7 +227,7 @@ def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=
                          cluster=entries[0][0], obj=pattern, field="impax_mappings.%s" % table,
                          file=origin(entries[0][0]))
         first = min(entries, key=lambda e: (e[1]["rule"], e[1]["label"]))[1]
-        rows.append(Row(pattern, first["rule"], first["label"], [s for s, _ in entries]))
+        rows.append(Row(pattern, first["rule"], first["label"], [s for s, unused in entries]))
 
     rows.sort(key=lambda r: r.order)
     check_rule_hygiene(table, rows, findings, catch_all_rule)

@@ -222,7 +222,7 @@ class Estate(object):
                 items, problems = schema.check_list(spec, tables[table], "%s.%s" % (var, table))
                 for path, message in problems:
                     self.add("ICL101", message, name, var, path)
-                cluster[target][table] = [item for _, item in items]
+                cluster[target][table] = [item for unused, item in items]
         catalog = variables.get("impax_specialty_catalog") or {}
         cluster["catalog"] = dict((str(k), str(v)) for k, v in catalog.items())
 

@@ -129,7 +129,7 @@ def source_entries(estate):
     for st in estate.all_stations():
         if not rules.is_source(st):
             continue
-        home, _ = rules.resolve_cm(estate, st["home_cm"])
+        home = rules.resolve_cm(estate, st["home_cm"])[0]
         verification = st.get("his_verification") or {"study_identification": ["accession_number"],
                                                       "patient_identification": "patient_id",
                                                       "accession_number_identifies_patient": False}

@@ -102,7 +102,7 @@ def rule_hosts(estate):
     for name, entries in sorted(claims.items()):
         ips = sorted(set(e[0] for e in entries))
         if len(ips) > 1:
-            where = "; ".join("%s in cluster %s (%s)" % (ip, c, p) for ip, c, _, p in entries)
+            where = "; ".join("%s in cluster %s (%s)" % (ip, c, p) for ip, c, unused, p in entries)
             first = entries[0]
             estate.add("ICL001", "host name %r maps to several IPs: %s" % (name, where), first[1], first[2], first[3], name)
     by_ip = {}
@@ -421,7 +421,10 @@ def analyse_mappings(estate, structural=True):
     for name, cluster in estate.clusters.items():
         for table, rows in cluster["samples"].items():
             samples.setdefault(table, {})[name] = rows
-    origin = lambda site: estate.origin(site, "impax_mappings")  # noqa: E731
+
+    def origin(site):
+        return estate.origin(site, "impax_mappings")
+
     return mapping.analyse(tables, samples, estate.findings, origin=origin, structural=structural,
                            catch_all_rule=estate.settings.get("mapping_catch_all_rule") or 1000000)
 

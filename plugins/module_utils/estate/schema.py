@@ -159,6 +159,11 @@ def _validator(spec):
 _PLAIN_TYPES = {"str": str, "int": int, "bool": bool}
 
 
+def _exactly(value, kind):
+    """``value`` is of exactly ``kind`` (a bool is not an int here, unlike isinstance)."""
+    return value.__class__ is kind
+
+
 def _already_valid(spec, value):
     """The normalised value when ``value`` needs no conversion and no check beyond types, else None.
 
@@ -179,23 +184,23 @@ def _already_valid(spec, value):
         kind = option.get("type", "str")
         if kind == "list":
             elements = _PLAIN_TYPES.get(option.get("elements"))
-            if type(item) is not list or elements is None or any(type(e) is not elements for e in item):
+            if not _exactly(item, list) or elements is None or any(not _exactly(e, elements) for e in item):
                 return None
             if "choices" in option and any(e not in option["choices"] for e in item):
                 return None
-        elif type(item) is not _PLAIN_TYPES.get(kind):
+        elif not _exactly(item, _PLAIN_TYPES.get(kind)):
             return None
         elif "choices" in option and item not in option["choices"]:
             return None
     result = {}
     for key, option in spec.items():
         if key in value and value[key] is not None:
-            result[key] = list(value[key]) if type(value[key]) is list else value[key]
+            result[key] = list(value[key]) if _exactly(value[key], list) else value[key]
         elif option.get("required"):
             return None
         else:
             default = option.get("default")
-            result[key] = list(default) if type(default) is list else default
+            result[key] = list(default) if _exactly(default, list) else default
     return result
 
 

@@ -34,7 +34,7 @@ plan: setup
 test: setup unit lint sanity
 
 unit: setup
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit tests/playbooks
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

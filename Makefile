@@ -8,7 +8,10 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .build/collections)
 ESTATE ?= example
 
-.PHONY: setup demo plan test unit lint sanity bench clean
+DB ?= sqlite
+LAB := -i inventories/lab -e impax_lab_database=$(DB)
+
+.PHONY: setup demo plan test unit lint sanity bench clean lab-up lab-down lab-status
 
 ## setup: install Debian and Python packages, link the collection (idempotent)
 setup: $(VENV)/.done $(COLL)
@@ -44,6 +47,16 @@ sanity: setup
 
 bench: setup
 	$(PY) bench/plan_scale.py
+
+## lab-up / lab-down / lab-status: the namespace lab (DB=postgresql for the PostgreSQL variant)
+lab-up: setup
+	$(BIN)/ansible-playbook playbooks/lab_up.yml $(LAB)
+
+lab-down: setup
+	$(BIN)/ansible-playbook playbooks/lab_down.yml $(LAB)
+
+lab-status: setup
+	$(BIN)/ansible-playbook playbooks/lab_status.yml $(LAB)
 
 clean:
 	rm -rf .build build .pytest_cache

@@ -11,13 +11,14 @@ ESTATE ?= example
 DB ?= sqlite
 LAB := -i inventories/lab -e impax_lab_database=$(DB)
 
-.PHONY: setup demo plan test unit lint sanity bench clean lab-up lab-down lab-status
+.PHONY: setup demo plan test unit lab-test lint sanity bench clean lab-up lab-down lab-status
 
 ## setup: install Debian and Python packages, link the collection (idempotent)
 setup: $(VENV)/.done $(COLL)
 
 $(VENV)/.done: requirements.txt requirements-dev.txt
-	@command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
+	@python3 -m venv --help >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip)
+	@command -v shellcheck >/dev/null || (apt-get update -qq && apt-get install -y -qq shellcheck) || true
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
@@ -26,18 +27,23 @@ $(COLL):
 	mkdir -p $(dir $(COLL))
 	ln -sfn $(abspath .) $(COLL)
 
-## demo: the main job on the example estate (validate and plan every cluster)
-demo: setup
-	$(BIN)/ansible-playbook link-clusters.yml -i inventories/$(ESTATE)
+## demo: bring the lab up, run the main job on it, show the lab; the lab stays up
+demo: lab-up
+	$(BIN)/ansible-playbook link-clusters.yml -i inventories/lab -e impax_lab_database=$(DB)
+	$(BIN)/ansible-playbook playbooks/lab_status.yml $(LAB)
+	@echo "The lab is still running. Stop it with: make lab-down$(if $(filter postgresql,$(DB)), DB=postgresql)"
 
 plan: setup
 	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(ESTATE)
 
 ## test: everything CI runs
-test: setup unit lint sanity
+test: setup unit lab-test lint sanity
 
 unit: setup
 	$(PY) -m pytest -q tests/unit tests/playbooks
+
+lab-test: setup
+	$(PY) -m pytest -q tests/lab
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

@@ -123,14 +123,15 @@ def main():
         "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     full, findings = structural_only(json.loads(json.dumps(raw)))
-    half_raw = synthetic(args.clusters, args.stations // 2, args.rows // 2)
-    half = structural_only(half_raw)[0]
-    figures.update({
-        "structural_shadowing_seconds": round(full, 3),
-        "structural_shadowing_findings": findings,
-        "structural_shadowing_half_rows_seconds": round(half, 3),
-        "structural_growth_when_rows_double": round(full / half, 2) if half else None,
-    })
+    figures.update({"structural_shadowing_seconds": round(full, 3), "structural_shadowing_findings": findings})
+    # growth: the same analysis with a quarter, half and double the rows per site (stations do not matter here)
+    series = {}
+    for rows in (args.rows // 4, args.rows // 2, args.rows, args.rows * 2):
+        seconds = full if rows == args.rows else structural_only(synthetic(args.clusters, 10, rows))[0]
+        series[rows] = round(seconds, 3)
+    figures["structural_seconds_by_rows_per_site"] = series
+    figures["structural_ms_per_site_row"] = dict((rows, round(1000 * sec / (rows * args.clusters), 3))
+                                                 for rows, sec in series.items())
     for key, value in figures.items():
         print("%-40s %s" % (key, value))
     if args.json:

@@ -119,7 +119,7 @@ def witnesses(p, q):
 class MappingTable(object):
     """An ordered mapping table with an index so a lookup does not scan every row.
 
-    Rows are indexed by their longest literal segment; a lookup collects the rows
+    Rows are indexed by their rarest literal segment; a lookup collects the rows
     whose segment occurs in the text (by enumerating the text's substrings of the
     indexed lengths) and tests only those, in rule order.
     """
@@ -130,11 +130,18 @@ class MappingTable(object):
         self._literal = {}
         self._by_segment = {}
         self._always = []
+        # Key each row by its rarest literal segment (longer on ties): small buckets, short lookups.
+        frequency = {}
+        for row in self.rows:
+            if not row.is_literal:
+                for segment in set(row.segments):
+                    frequency[segment] = frequency.get(segment, 0) + 1
         for row in self.rows:
             if row.is_literal:
                 self._literal.setdefault(row.pattern, row)
                 continue
-            key = max(row.segments, key=len)
+            segments = [seg for seg in row.segments if seg]
+            key = min(segments, key=lambda seg: (frequency[seg], -len(seg), seg)) if segments else ""
             if key:
                 self._by_segment.setdefault(key, []).append(row)
             else:

@@ -43,7 +43,7 @@ unit: setup
 	$(PY) -m pytest -q tests/unit tests/playbooks
 
 lab-test: setup
-	$(PY) -m pytest -q tests/lab
+	$(PY) -m pytest -q tests/lab tests/integration
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

@@ -1,0 +1,243 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: hosts_block
+short_description: Own one marked block of a hosts file and leave every other line alone
+version_added: 0.1.0
+description:
+  - Writes the estate's hosts table as one managed block (between C(# BEGIN <marker> managed block) and
+    C(# END <marker> managed block)) in a hosts file. Lines outside the block - the node's own hand-made
+    entries - are never changed.
+  - Entries are validated (IPv4/IPv6, RFC 1123 host names, one-line comments, a name mapped to two IPs in the
+    block) and compared with the unmanaged lines - the same name mapped to another IP outside the block fails
+    the task unless O(on_conflict=warn). The node's own host name is never renamed and its own IP never
+    changed through the file (KB 9085, 9090).
+  - Writes atomically where it can. Where the file is a mount point (containers, network namespaces, where
+    rename fails with EBUSY) it writes in place - new content complete first, old content kept until the
+    write is done and put back on any error; owner, group and mode are kept.
+  - Check mode and diff mode give exactly what the real run does.
+author:
+  - impax.cluster_link contributors (@impax)
+options:
+  path:
+    description: The hosts file.
+    type: path
+    default: /etc/hosts
+  entries:
+    description: The managed entries, in the order they are written.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      ip:
+        description: IPv4 or IPv6 address.
+        type: str
+        required: true
+      hostname:
+        description: Canonical host name (RFC 1123).
+        type: str
+        required: true
+      aliases:
+        description: Further names on the same line.
+        type: list
+        elements: str
+        default: []
+      comment:
+        description: One line of text written after C(#), such as the AE title (KB 9090).
+        type: str
+  state:
+    description: V(present) writes the block; V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  marker:
+    description: Names the block; two different markers are two independent blocks.
+    type: str
+    default: impax.cluster_link
+  on_conflict:
+    description: What to do when an unmanaged line maps a managed name to another IP.
+    type: str
+    choices: [error, warn]
+    default: error
+  own_hostname:
+    description:
+      - This node's own host name. The module refuses a table that would rename it or move it to another IP.
+    type: str
+  own_ip:
+    description: This node's own address, used with O(own_hostname).
+    type: str
+  backup:
+    description: Keep a copy of the old file next to it (C(<path>.<timestamp>~)) before changing it.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: The same code path computes the change; only the write is skipped.
+  diff_mode:
+    support: full
+    description: The whole file before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Any POSIX node.
+notes:
+  - Idempotent - a second run with the same entries reports no change.
+seealso:
+  - name: Estate plan
+    description: The planner produces the estate hosts table.
+    link: https://github.com/impax/cluster_link/blob/main/docs/architecture.md
+"""
+
+EXAMPLES = r"""
+- name: Write the estate hosts table on every node
+  impax.cluster_link.hosts_block:
+    entries: "{{ hostvars['localhost'].impax_estate_plan.plan.hosts_table }}"
+    own_hostname: "{{ inventory_hostname }}"
+    own_ip: "{{ impax_ip }}"
+
+- name: Remove the managed block
+  impax.cluster_link.hosts_block:
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the file changed (or would change in check mode).
+  returned: always
+  type: bool
+entries:
+  description: Number of entries in the managed block after the run.
+  returned: always
+  type: int
+before:
+  description: The entries of the managed block before the run.
+  returned: when changed
+  type: list
+  elements: dict
+after:
+  description: The entries of the managed block after the run (predicted in check mode).
+  returned: when changed
+  type: list
+  elements: dict
+block_sha256:
+  description: SHA-256 of the managed block as written (markers included); equal on every node that has the same table.
+  returned: always
+  type: str
+current_block_sha256:
+  description: SHA-256 of the managed block found in the file before the run (null when there was none).
+  returned: always
+  type: str
+write_method:
+  description: C(atomic) (rename) or C(in-place) (the file is a mount point), or C(none) when nothing was written.
+  returned: always
+  type: str
+conflicts:
+  description: Unmanaged lines that map a managed name to another IP (name, their IP, our IP, line).
+  returned: always
+  type: list
+  elements: dict
+backup_file:
+  description: Where the old file was copied.
+  returned: when O(backup=true) and the file changed
+  type: str
+"""
+
+import hashlib
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
+
+
+def _sha256(text):
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+def run(module):
+    params = module.params
+    path = params["path"]
+    try:
+        with open(path, "r", encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        module.fail_json(msg="%s does not exist; the hosts file is created with the node, not by this module" % path)
+    except (OSError, UnicodeDecodeError) as exc:
+        module.fail_json(msg="cannot read %s: %s" % (path, exc))
+
+    try:
+        hosts = hf.HostsFile(text, params["marker"])
+        entries = hf.normalise_entries(params["entries"]) if params["state"] == "present" else []
+        if params["state"] == "present":
+            block = hf.render_block(entries, params["marker"], hosts.newline)
+            new_text = hosts.with_block(block)
+            clashes = hf.conflicts(hosts, entries)
+            refusals = hf.own_name_changes(hosts, entries, params["own_hostname"], params["own_ip"])
+        else:
+            block, new_text, clashes, refusals = "", hosts.without_block(), [], []
+    except hf.HostsFileError as exc:
+        module.fail_json(msg="%s: %s" % (path, exc))
+
+    found = [{"name": c[0], "their_ip": c[1], "our_ip": c[2], "line": c[3]} for c in clashes]
+    if refusals:
+        module.fail_json(msg="%s: %s" % (path, "; ".join(refusals)), conflicts=found)
+    if found:
+        text_of = "; ".join("%s is %s in the line %r but %s in the estate table"
+                            % (c["name"], c["their_ip"], c["line"], c["our_ip"]) for c in found)
+        if params["on_conflict"] == "error":
+            module.fail_json(msg="%s: unmanaged lines contradict the estate table, nothing was written: %s "
+                                 "(fix the lines, or set on_conflict=warn)" % (path, text_of), conflicts=found)
+        module.warn("%s: %s" % (path, text_of))
+
+    changed = new_text != text
+    current = "\n".join(hosts.block) + "\n" if hosts.block else ""
+    # before/after only when they differ: a converged run on a large table returns no lists (see bench/hosts_scale.py)
+    result = dict(changed=changed, entries=len(entries),
+                  block_sha256=_sha256(block),
+                  current_block_sha256=_sha256(current) if current else None,
+                  conflicts=found, write_method="none")
+    if changed:
+        result.update(before=hosts.managed_entries(), after=entries)
+    if module._diff:
+        result["diff"] = {"before": text, "after": new_text, "before_header": path, "after_header": path}
+    if changed and not module.check_mode:
+        if params["backup"]:
+            result["backup_file"] = hf.backup_file(path, time.strftime("%Y-%m-%d@%H:%M:%S"))
+        try:
+            result["write_method"] = hf.write_file(path, new_text)
+        except (hf.HostsFileError, OSError) as exc:
+            module.fail_json(msg="%s: %s" % (path, exc), **result)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/hosts"),
+            entries=dict(type="list", elements="dict", default=[], options=dict(
+                ip=dict(type="str", required=True),
+                hostname=dict(type="str", required=True),
+                aliases=dict(type="list", elements="str", default=[]),
+                comment=dict(type="str"),
+            )),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            marker=dict(type="str", default=hf.DEFAULT_MARKER),
+            on_conflict=dict(type="str", choices=["error", "warn"], default="error"),
+            own_hostname=dict(type="str"),
+            own_ip=dict(type="str"),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    run(module)
+
+
+if __name__ == "__main__":
+    main()

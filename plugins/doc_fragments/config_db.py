@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    # Options shared by every configuration-database list module (plugins/module_utils/list_module.py).
+    DOCUMENTATION = r"""
+options:
+  state:
+    description:
+      - V(merged) creates missing objects and updates only the fields given; V(replaced) makes each listed object
+        exactly as given (unset fields at their default); V(overridden) is replaced plus deleting every object not
+        listed, except O(protected) ones; V(deleted) deletes the listed keys; V(gathered) reads the table and returns
+        it in O(config) shape; V(rendered) returns the rows and statements for O(config) without connecting.
+    type: str
+    default: merged
+    choices: [merged, replaced, overridden, deleted, gathered, rendered]
+  database:
+    description:
+      - How to reach the cluster configuration database. Set it once for all modules with
+        C(module_defaults) and the C(group/impax.cluster_link.targets) action group.
+    type: dict
+    suboptions:
+      engine:
+        description: Database engine. SQLite is the embedded default.
+        type: str
+        choices: [sqlite, postgresql, oracle]
+        default: sqlite
+      path:
+        description: SQLite database file on the node. It must exist.
+        type: path
+      host:
+        description: PostgreSQL server host name.
+        type: str
+      port:
+        description: PostgreSQL server port (5432 when unset).
+        type: int
+      name:
+        description: PostgreSQL database name.
+        type: str
+      user:
+        description: PostgreSQL or Oracle user.
+        type: str
+      password:
+        description: PostgreSQL or Oracle password. Never logged.
+        type: str
+      dsn:
+        description: Oracle data source name (python-oracledb).
+        type: str
+      sslmode:
+        description: PostgreSQL TLS mode. Certificates are verified by default.
+        type: str
+        default: verify-full
+        choices: [disable, allow, prefer, require, verify-ca, verify-full]
+      sslrootcert:
+        description: CA certificate file for O(database.sslmode=verify-full).
+        type: path
+      timeout:
+        description: Seconds to wait for the server (and for SQLite locks).
+        type: int
+        default: 30
+  profile:
+    description:
+      - The table profile, which says which table and columns hold each resource (see C(docs/targets.md)).
+        The reference profile of the collection (the lab's schema) when unset.
+    type: dict
+  protected:
+    description: Keys that are never deleted (for example the cluster's own system stations).
+    type: list
+    elements: str
+    default: []
+  allow_empty:
+    description: Allow V(overridden) with an empty O(config), which deletes every unprotected object.
+    type: bool
+    default: false
+  max_deletions:
+    description: Fail before changing anything when the plan would delete more objects than this.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    description: The same code plans the change; only the writes are skipped, so changed, commands and diff are the same.
+  diff_mode:
+    support: full
+    description: Before and after keyed per object.
+  idempotent:
+    support: full
+    description: A second run with the same config plans no operation.
+notes:
+  - One transaction per call, so all changes of the table commit together or none do. Table and column names
+    come only from the profile (checked as plain identifiers); every value is a bound parameter.
+requirements:
+  - psycopg >= 3 for PostgreSQL; python-oracledb for Oracle (on the node that runs the module).
+"""
+
+    RETURN = r"""
+before:
+  description: The table before the run, in O(config) shape, sorted by key.
+  returned: for merged, replaced, overridden and deleted
+  type: list
+  elements: dict
+after:
+  description: The table after the run (predicted in check mode), sorted by key.
+  returned: for merged, replaced, overridden and deleted
+  type: list
+  elements: dict
+commands:
+  description: One entry per operation - op, key, changed fields or values, and the exact SQL and parameters.
+  returned: for merged, replaced, overridden, deleted and rendered
+  type: list
+  elements: dict
+gathered:
+  description: The table in O(config) shape.
+  returned: for gathered
+  type: list
+  elements: dict
+rendered:
+  description: O(config) with defaults filled in, as it would be stored.
+  returned: for rendered
+  type: list
+  elements: dict
+statements_executed:
+  description: Number of SQL statements run (one read, one per changed object, one verifying read).
+  returned: when connected
+  type: int
+"""

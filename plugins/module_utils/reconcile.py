@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one list-reconcile engine every list resource of the collection uses.
+
+Pure functions: ``plan(want, have, ...)`` gives the operations that turn the
+target's current list into the desired one, ``predict(have, ops)`` the list
+that results. A module reads ``have`` once, plans, returns the same
+``changed``/``commands``/``diff`` in check mode and in a real run, and applies
+the operations only in a real run (the target's client decides how: one SQL
+transaction, one HTTP session...).
+
+States (netcommon vocabulary): ``merged`` (create missing, update given fields),
+``replaced`` (listed objects exactly as given, unset fields at their default),
+``overridden`` (replaced, and delete what is not listed, except protected keys),
+``deleted`` (delete the listed keys), ``gathered`` (read only), ``rendered``
+(offline). Guards: ``overridden`` with an empty list fails unless allowed;
+protected keys are never deleted; ``max_deletions`` fails before acting.
+"""
+
+from __future__ import annotations
+
+import copy
+
+ACTION_STATES = ("merged", "replaced", "overridden", "deleted")
+STATES = ACTION_STATES + ("gathered", "rendered")
+
+
+class ReconcileError(Exception):
+    """A refused plan (guards, duplicate keys, bad input); nothing was changed."""
+
+
+class Field(object):
+    """One field of a resource: its kind decides how values are normalised and compared.
+
+    kinds: ``str`` (kept exactly: AE titles and patterns are case-sensitive), ``int``, ``bool``,
+    ``set`` (order-insensitive list, compared sorted), ``list`` (order matters), ``dict`` (nested fields).
+    ``default`` is what the target holds when the field is not set (used by replaced/overridden).
+    """
+
+    __slots__ = ("kind", "default", "fields")
+
+    def __init__(self, kind="str", default=None, fields=None):
+        self.kind = kind
+        self.default = default
+        self.fields = fields  # for kind == "dict": {name: Field}
+
+    def normalise(self, value):
+        if value is None:
+            return None
+        if self.kind == "int":
+            return int(value)
+        if self.kind == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
+            return bool(value)
+        if self.kind == "set":
+            return sorted(set(value))
+        if self.kind == "list":
+            return list(value)
+        if self.kind == "dict":
+            return dict((name, field.normalise(value.get(name))) for name, field in self.fields.items()
+                        if value.get(name) is not None)
+        return value if isinstance(value, str) else str(value)
+
+    def full(self, value):
+        """The value with defaults filled in (what the target holds)."""
+        if self.kind == "dict":
+            value = value or {}
+            return dict((name, field.full(value.get(name))) for name, field in self.fields.items())
+        return copy.deepcopy(self.default) if value is None else value
+
+
+class Resource(object):
+    """What a list resource looks like: its fields and its key."""
+
+    def __init__(self, name, key, fields, required_on_create=()):
+        self.name = name
+        self.key = tuple(key)
+        self.fields = fields
+        self.required_on_create = tuple(required_on_create)
+        for part in self.key:
+            if part not in fields:
+                raise ValueError("key field %s is not a field of %s" % (part, name))
+
+    def key_of(self, item):
+        values = tuple(item.get(part) for part in self.key)
+        return values[0] if len(values) == 1 else values
+
+    def normalise(self, item):
+        """Known fields only, normalised; None means "not managed" (merged leaves it alone)."""
+        result = {}
+        for name, field in self.fields.items():
+            value = field.normalise(item.get(name))
+            if value is not None and value != {}:
+                result[name] = value
+        return result
+
+    def full(self, item):
+        return dict((name, field.full(item.get(name))) for name, field in self.fields.items())
+
+    def merge(self, have, want):
+        """``have`` updated with the fields ``want`` gives (nested dicts merged field by field)."""
+        result = copy.deepcopy(have)
+        for name, value in want.items():
+            if self.fields[name].kind == "dict" and isinstance(result.get(name), dict):
+                result[name] = dict(result[name], **value)
+            else:
+                result[name] = value
+        return result
+
+    def index(self, items, what):
+        indexed = {}
+        duplicates = []
+        for item in items:
+            key = self.key_of(item)
+            if key in indexed:
+                duplicates.append(key)
+            indexed[key] = item
+        if duplicates:
+            raise ReconcileError("%s: duplicate %s in %s: %s" % (self.name, "/".join(self.key), what,
+                                                                 ", ".join(repr(k) for k in sorted(set(duplicates), key=repr))))
+        return indexed
+
+
+def changed_fields(before, after):
+    """{field: [before, after]} for the fields that differ (nested dicts flattened as a.b)."""
+    diff = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            for sub, pair in changed_fields(old, new).items():
+                diff["%s.%s" % (name, sub)] = pair
+        elif old != new:
+            diff[name] = [old, new]
+    return diff
+
+
+class Op(object):
+    """One operation: create, update or delete of one object."""
+
+    __slots__ = ("action", "key", "before", "after")
+
+    def __init__(self, action, key, before, after):
+        self.action = action
+        self.key = key
+        self.before = before
+        self.after = after
+
+    def fields(self):
+        return changed_fields(self.before or {}, self.after or {})
+
+    def as_command(self):
+        command = {"op": self.action, "key": self.key}
+        if self.action == "update":
+            command["fields"] = self.fields()
+        elif self.action == "create":
+            command["values"] = self.after
+        return command
+
+    def __repr__(self):
+        return "Op(%s %r)" % (self.action, self.key)
+
+
+ORDER = {"delete": 0, "create": 1, "update": 2}
+
+
+def plan(resource, want, have, state, protected=(), allow_empty=False, max_deletions=None):
+    """Operations that make ``have`` what ``state`` asks of ``want``.
+
+    ``want`` and ``have`` are lists of dicts; ``have`` items are complete (as the
+    target holds them). Deletes come first (they may free a unique value), then
+    creates, then updates, each sorted by key, so output is stable.
+    """
+    if state not in ACTION_STATES:
+        raise ReconcileError("plan: state %s does not change anything" % state)
+    wanted = resource.index([resource.normalise(item) for item in want], "config")
+    current = resource.index([resource.full(resource.normalise(item)) for item in have], "the target")
+    protected = set(protected or ())
+    if state == "overridden" and not wanted and not allow_empty:
+        raise ReconcileError("%s: state overridden with an empty config would delete every object; set "
+                             "allow_empty to do that on purpose" % resource.name)
+    if state == "deleted" and not wanted:
+        raise ReconcileError("%s: state deleted needs the keys to delete in config (nothing is deleted by "
+                             "omission)" % resource.name)
+    ops = []
+    if state == "deleted":
+        for key, item in wanted.items():
+            if key in current and key not in protected:
+                ops.append(Op("delete", key, current[key], None))
+    else:
+        for key, item in wanted.items():
+            missing = [name for name in resource.required_on_create if item.get(name) is None]
+            if missing and (key not in current or state != "merged"):
+                raise ReconcileError("%s: %r %s %s" % (
+                    resource.name, key, "does not exist yet and creating it needs" if key not in current
+                    else "is replaced as given, and an object needs", ", ".join(missing)))
+            if key not in current:
+                ops.append(Op("create", key, None, resource.full(item)))
+                continue
+            target = resource.merge(current[key], item) if state == "merged" else resource.full(item)
+            if target != current[key]:
+                ops.append(Op("update", key, current[key], target))
+        if state == "overridden":
+            for key, item in current.items():
+                if key not in wanted and key not in protected:
+                    ops.append(Op("delete", key, item, None))
+    deletions = sum(1 for op in ops if op.action == "delete")
+    if max_deletions is not None and deletions > max_deletions:
+        raise ReconcileError("%s: the plan deletes %d objects, more than max_deletions=%d; nothing was changed "
+                             "(%s)" % (resource.name, deletions, max_deletions,
+                                       ", ".join(repr(op.key) for op in ops if op.action == "delete")))
+    ops.sort(key=lambda op: (ORDER[op.action], repr(op.key)))
+    return ops
+
+
+def predict(resource, have, ops):
+    """The list the target holds after ``ops``, sorted by key."""
+    current = dict((resource.key_of(item), resource.full(resource.normalise(item))) for item in have)
+    for op in ops:
+        if op.action == "delete":
+            current.pop(op.key, None)
+        else:
+            current[op.key] = op.after
+    return sort_items(resource, current.values())
+
+
+def sort_items(resource, items):
+    return sorted(items, key=lambda item: repr(resource.key_of(item)))
+
+
+def diff(resource, before, after):
+    """Ansible diff keyed per object, so the callback shows per-station changes."""
+    def keyed(items):
+        return dict((str(resource.key_of(item)), item) for item in items)
+    return {"before": keyed(before), "after": keyed(after)}
+
+
+def result(resource, state, have, ops, extra=None):
+    """The module result for an action state: changed, before, after, commands (and diff data)."""
+    before = sort_items(resource, [resource.full(resource.normalise(item)) for item in have])
+    after = predict(resource, have, ops)
+    out = {"changed": bool(ops), "before": before, "after": after, "commands": [op.as_command() for op in ops]}
+    if extra:
+        out.update(extra)
+    return out

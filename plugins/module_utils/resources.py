@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The list resources of the collection: fields, kinds, keys and server defaults.
+
+Each module's argument spec is built from these (``argspec``), so the schema of
+a resource lives in one place. ``required_on_create`` lists what an object needs
+to be created; its key alone is enough to delete it or update given fields. Defaults are what the target holds when a field
+is not set; they are used by ``replaced``/``overridden``, never injected into
+``merged`` (where an unset field means "leave it alone").
+"""
+
+from __future__ import annotations
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import Field, Resource
+
+FLAGS = ("cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching")
+CAPABILITIES = ("transmit_to_station", "query_retrieve", "query_user_information", "send_key_images_only",
+                "send_multiframe", "send_storage_commit")
+STATION_TYPES = ["Acquisition Station", "Review Station", "PACS", "HIS/RIS", "Other"]
+VALIDATION_LEVELS = ["NONE", "FAIL", "WARN"]
+
+NETWORK_STATIONS = Resource("network_stations", ["ae_title"], dict(
+    [("ae_title", Field()), ("station_name", Field()), ("host", Field()), ("port", Field("int", 104)),
+     ("alias", Field()), ("station_type", Field("str", "Other")), ("validation_level", Field("str", "WARN")),
+     ("capabilities", Field("dict", fields=dict((c, Field("bool", False)) for c in CAPABILITIES))),
+     ("study_observed_notifications", Field("bool", False))]
+    + [(flag, Field("bool", False)) for flag in FLAGS]), required_on_create=("station_name", "host"))
+
+SOURCE_STATIONS = Resource("source_stations", ["ae_title"], dict([
+    ("ae_title", Field()), ("station_name", Field()), ("institution", Field()), ("department", Field()),
+    ("home_cm", Field()), ("visitor", Field("bool", False)), ("automatic_archiving", Field("bool", True)),
+    ("his_verification", Field("dict", fields={
+        "study_identification": Field("set", ["accession_number"]),
+        "patient_identification": Field("str", "patient_id"),
+        "accession_number_identifies_patient": Field("bool", False)})),
+    ("his_notifications", Field("set", [])), ("study_observed_notifications", Field("bool", False)),
+    ("demographic_layout", Field("str", "GENERIC_LAYOUT")),
+]), required_on_create=("station_name", "institution", "department", "home_cm"))
+
+MAPPING_ROWS = Resource("mapping_rows", ["pattern"], dict([
+    ("pattern", Field()), ("rule", Field("int")), ("label", Field()),
+]), required_on_create=("rule", "label"))
+
+CHOICES = {
+    "station_type": STATION_TYPES,
+    "validation_level": VALIDATION_LEVELS,
+    "patient_identification": ["patient_id", "patient_name", "patient_id_and_name"],
+    "study_identification": ["accession_number", "study_date", "modality_with_study_date",
+                             "accession_number_else_study_date"],
+    "his_notifications": ["received", "verified", "dictated"],
+}
+ANSIBLE_TYPES = {"str": "str", "int": "int", "bool": "bool", "set": "list", "list": "list", "dict": "dict"}
+
+
+def argspec(resource):
+    """The ``config`` suboptions of a resource, with no defaults (None means not managed)."""
+    def option(name, field, required=False):
+        spec = {"type": ANSIBLE_TYPES[field.kind]}
+        if field.kind in ("set", "list"):
+            spec["elements"] = "str"
+        if field.kind == "dict":
+            spec["options"] = dict((sub, option(sub, subfield)) for sub, subfield in field.fields.items())
+        if name in CHOICES:
+            spec["choices"] = CHOICES[name]
+        if required:
+            spec["required"] = True
+        return spec
+    return dict((name, option(name, field, name in resource.key)) for name, field in resource.fields.items())

@@ -167,6 +167,18 @@ def sources(estate, cluster, shared=None):
     return source_entries(estate) if shared is None else shared
 
 
+def _role_node(cluster, setting, role):
+    """The node that serves a cluster's ``setting`` (database, gateway): named in the settings or the first with ``role``."""
+    named = (cluster["settings"].get(setting) or {}).get("host")
+    nodes = sorted(cluster["nodes"], key=lambda n: n["hostname"])
+    if named and any(n["hostname"] == named for n in nodes):
+        return named
+    for node in nodes:
+        if role in node["roles"]:
+            return node["hostname"]
+    return None
+
+
 def digest(value):
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
@@ -211,6 +223,8 @@ def plan_estate(raw, structural=True, strict=None):
                 roles.setdefault(role, []).append(node["hostname"])
         plan["clusters"][name] = {
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
+            "database_node": _role_node(cluster, "database", "database"),
+            "gateway_node": _role_node(cluster, "gateway", "connectivity_manager"),
             "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
             "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),

@@ -360,6 +360,12 @@ def rule_topology(estate):
                    "(patient_identity.gpi_source or globally_unique_patient_ids)" % (len(domains), ", ".join(sorted(domains))),
                    None, "impax_estate", "impax_estate.patient_identity")
     for name, cluster in sorted(estate.clusters.items()):
+        hosts = set(n["hostname"] for n in cluster["nodes"])
+        for setting in ("database", "gateway"):
+            named = (cluster["settings"].get(setting) or {}).get("host")
+            if named and named not in hosts:
+                estate.add("ICL106", "impax_cluster.%s.host names %r, which is not a node of cluster %s"
+                           % (setting, named, name), name, "impax_cluster", "impax_cluster.%s.host" % setting)
         if cluster["settings"].get("cc_objects") and not cluster["settings"].get("archives_to_idc"):
             estate.add("ICL039", "cluster %s enables cc objects but does not archive to an IMPAX Data Center" % name,
                        name, "impax_cluster", "impax_cluster.cc_objects")

@@ -67,3 +67,40 @@ def write_json(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
         json.dump(data, handle, indent=1)
+
+
+def run_task(host, module, args, check=False, diff=False, database=None, timeout=300, background=False):
+    """Run one module on one lab node through ansible-playbook; returns its registered result (a dict).
+
+    With ``background`` returns (Popen, result_path) so a test can act while the module runs.
+    """
+    import tempfile
+    work = tempfile.mkdtemp(prefix="impax-task-", dir=os.path.join(ROOT, "build"))
+    out = os.path.join(work, "result.json")
+    task = {"name": "module under test", module: args, "register": "r", "ignore_errors": True}
+    if check:
+        task["check_mode"] = True
+    if diff:
+        task["diff"] = True
+    play = [{"hosts": host, "gather_facts": False,
+             "module_defaults": {"group/impax.cluster_link.targets": {"database": database}} if database else {},
+             "tasks": [task, {"name": "keep the result", "ansible.builtin.copy": {"content": "{{ r | to_json }}",
+                                                                                  "dest": out, "mode": "0600"},
+                              "delegate_to": "localhost"}]}]
+    book = os.path.join(work, "play.yml")
+    with open(book, "w") as handle:
+        json.dump(play, handle)
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "inventories/lab", book]
+    if background:
+        return subprocess.Popen(cmd, cwd=ROOT, env=environ(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True), out
+    result = subprocess.run(cmd, cwd=ROOT, env=environ(), capture_output=True, text=True, timeout=timeout, check=False)
+    if not os.path.exists(out):
+        raise AssertionError(result.stdout + result.stderr)
+    with open(out) as handle:
+        return json.load(handle)
+
+
+def read_result(path):
+    with open(path) as handle:
+        return json.load(handle)

@@ -246,11 +246,11 @@ class Lab(object):
         self.changed("brownfield registry of %s" % node["name"])
 
     def _database(self, node):
+        """The SQLite file always (it is cheap); a PostgreSQL server too when the lab asks for it."""
         db = node["database"]
+        self._sqlite(node, db)
         if self.spec["database"] == "postgresql":
             self._postgresql(node, db)
-        else:
-            self._sqlite(node, db)
 
     def _sqlite(self, node, db):
         if os.path.exists(db["path"]):

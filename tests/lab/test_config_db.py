@@ -1,0 +1,194 @@
+"""The configuration-database modules against the lab's real databases: SQLite and PostgreSQL, every state."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from labutil import LAB_DIR, lab_is_up, playbook, read_result, run_task
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
+
+HOST = "harbor-db01"
+DATABASES = {
+    "sqlite": {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "harbor.sqlite")},
+    "postgresql": {"engine": "postgresql", "host": "10.201.0.13", "name": "impax_harbor", "user": "impax",
+                   "password": "lab-database-secret", "sslmode": "disable"},
+}
+ODD = ["it's", "a;b", "100%", "Ünïcödé ✓", "two\nlines", '"quoted"', "'; DROP TABLE specialty_mapping; --"]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if lab_is_up():
+        pytest.fail("a lab is already up here; run `make lab-down` before the lab tests")
+    result, _seconds = playbook("playbooks/lab_up.yml", "-e", "impax_lab_database=postgresql")
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield
+    playbook("playbooks/lab_down.yml", "-e", "impax_lab_database=postgresql")
+
+
+def task(module, args, engine, **kw):
+    return run_task(HOST, "impax.cluster_link." + module, args, database=DATABASES[engine], **kw)
+
+
+def gathered(module, engine, **extra):
+    result = task(module, dict(state="gathered", **extra), engine)
+    assert not result.get("failed"), result
+    return result["gathered"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_mapping_rows_check_apply_reapply_roundtrip(lab, engine):
+    before = gathered("mapping_rows", engine, table="specialty")
+    want = [{"pattern": text, "rule": 10 * (i + 1), "label": "L%d" % i} for i, text in enumerate(ODD)]
+    want.append({"pattern": "%", "rule": 1000000, "label": "BODY"})
+    args = dict(table="specialty", state="overridden", config=want)
+
+    check = task("mapping_rows", args, engine, check=True, diff=True)
+    assert check["changed"] and check["commands"]
+    assert gathered("mapping_rows", engine, table="specialty") == before, "check mode wrote something"
+    assert set(check["diff"]["after"]) == set(r["pattern"] for r in want)
+
+    real = task("mapping_rows", args, engine, diff=True)
+    assert real["changed"]
+    assert real["commands"] == check["commands"] and real["after"] == check["after"] and real["diff"] == check["diff"]
+    stored = gathered("mapping_rows", engine, table="specialty")
+    assert stored == real["after"]
+    assert sorted(r["pattern"] for r in stored) == sorted(r["pattern"] for r in want)  # stored literally
+    # one read, one statement per changed row, one verifying read
+    assert real["statements_executed"] == 2 + len(real["commands"])
+
+    again = task("mapping_rows", args, engine)
+    assert not again["changed"] and again["commands"] == [] and again["statements_executed"] == 1
+
+    roundtrip = task("mapping_rows", dict(table="specialty", state="overridden", config=stored), engine)
+    assert not roundtrip["changed"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_states_on_network_stations(lab, engine):
+    base = gathered("network_stations", engine)
+    keys = [s["ae_title"] for s in base]
+    assert "HBR_CR_OLD" in keys, "the brownfield stale station is there to start with"
+
+    merged = task("network_stations", dict(state="merged", config=[{"ae_title": "HBR_CT1", "port": 104}]), engine)
+    assert merged["changed"] and merged["commands"] == [{"op": "update", "key": "HBR_CT1", "fields": {"port": [4104, 104]},
+                                                         "sql": merged["commands"][0]["sql"], "params": [104, "HBR_CT1"]}]
+    new = {"ae_title": "VLY_CM", "station_name": "VLY_CM", "host": "valley-cm01", "station_type": "HIS/RIS",
+           "cluster_linking": True, "link_internal_queries": True, "capabilities": {"query_retrieve": True}}
+    created = task("network_stations", dict(state="merged", config=[new]), engine)
+    assert [c["op"] for c in created["commands"]] == ["create"]
+
+    replaced = task("network_stations", dict(state="replaced", config=[dict(new, capabilities={})]), engine)
+    assert replaced["commands"][0]["fields"] == {"capabilities.query_retrieve": [True, False]}
+
+    refused = task("network_stations", dict(state="merged", config=[{"ae_title": "X", "station_name": "X", "host": "x",
+                                                                     "cluster_linking": False,
+                                                                     "link_prefetching": True}]), engine)
+    assert refused["failed"] and "link_prefetching need cluster_linking" in refused["msg"]
+
+    too_many = task("network_stations", dict(state="overridden", config=[new], max_deletions=1), engine)
+    assert too_many["failed"] and "more than max_deletions=1" in too_many["msg"]
+    empty = task("network_stations", dict(state="overridden", config=[]), engine)
+    assert empty["failed"] and "allow_empty" in empty["msg"]
+
+    deleted = task("network_stations", dict(state="deleted", config=[{"ae_title": "HBR_CR_OLD"}]), engine)
+    assert [c["op"] for c in deleted["commands"]] == ["delete"]
+    protected = task("network_stations", dict(state="overridden", config=[new], protected=["HBR_CM", "HBR_CT1"]), engine)
+    assert sorted(s["ae_title"] for s in protected["after"]) == ["HBR_CM", "HBR_CT1", "VLY_CM"]
+
+    rendered = run_task(HOST, "impax.cluster_link.network_stations", dict(state="rendered", config=[new]))
+    assert rendered["rendered"][0]["port"] == 104 and rendered["commands"][0]["sql"].startswith("INSERT INTO")
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_source_stations_visitor_and_roundtrip(lab, engine):
+    visitor = {"ae_title": "HBR_CDIMPORT", "station_name": "CDIMPORT", "institution": "Harbor General Hospital",
+               "department": "Film Library", "home_cm": "HBR_CM", "visitor": True}
+    refused = task("source_stations", dict(state="merged", config=[visitor]), engine)
+    assert refused["failed"] and "automatic_archiving false" in refused["msg"]
+    ok = task("source_stations", dict(state="merged", config=[dict(visitor, automatic_archiving=False)]), engine)
+    assert ok["changed"]
+    stored = gathered("source_stations", engine)
+    again = task("source_stations", dict(state="overridden", config=stored), engine)
+    assert not again["changed"], again
+
+
+def test_postgresql_killed_mid_transaction_leaves_table_as_before(lab):
+    import psycopg
+    params = dict(host="10.201.0.13", dbname="impax_harbor", user="impax", password="lab-database-secret")
+    task("mapping_rows", dict(table="body_part", state="overridden",
+                              config=[{"pattern": "%A%", "rule": 1, "label": "A"}, {"pattern": "%B%", "rule": 2, "label": "B"}]),
+         "postgresql")
+    before = gathered("mapping_rows", "postgresql", table="body_part")
+    blocker = psycopg.connect(**params)
+    # hold the row the module will update last: it deletes and inserts first, then waits on this lock
+    blocker.execute("SELECT * FROM body_part_mapping WHERE source_pattern = %s FOR UPDATE", ("%B%",))
+    want = [{"pattern": "%B%", "rule": 20, "label": "B"}, {"pattern": "%C%", "rule": 3, "label": "C"}]
+    proc, out = run_task(HOST, "impax.cluster_link.mapping_rows", dict(table="body_part", state="overridden", config=want),
+                         database=DATABASES["postgresql"], background=True)
+    try:
+        waiting = False
+        for _ in range(200):
+            with psycopg.connect(**params) as probe:
+                waiting = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND query LIKE 'UPDATE%%body_part_mapping%%'").fetchone()[0] > 0
+            if waiting:
+                break
+            time.sleep(0.1)
+        assert waiting, "the module never reached its UPDATE"
+        with open(os.path.join(LAB_DIR, "run", "postgresql-%s.json" % HOST)) as handle:
+            import json
+            postmaster = json.load(handle)["pid"]
+        os.kill(postmaster, signal.SIGKILL)  # the server dies with the module's transaction open
+        for child in subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True,
+                                    check=False).stdout.split():
+            os.kill(int(child), signal.SIGKILL)
+        proc.wait(timeout=120)
+    finally:
+        try:
+            blocker.close()
+        except Exception:
+            pass
+    result = read_result(out)
+    assert result["failed"]
+    up, _seconds = playbook("playbooks/lab_up.yml", "-e", "impax_lab_database=postgresql")  # restarts the server
+    assert up.returncode == 0, up.stdout
+    assert gathered("mapping_rows", "postgresql", table="body_part") == before
+
+
+def test_sqlite_killed_mid_transaction_leaves_table_as_before(lab):
+    path = DATABASES["sqlite"]["path"]
+    task("mapping_rows", dict(table="body_part", state="overridden",
+                              config=[{"pattern": "%A%", "rule": 1, "label": "A"}]), "sqlite")
+    before = gathered("mapping_rows", "sqlite", table="body_part")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM body_part_mapping").fetchone()  # a SHARED lock: the module cannot COMMIT
+    want = [{"pattern": "%Z%", "rule": 9, "label": "Z"}]
+    proc, out = run_task(HOST, "impax.cluster_link.mapping_rows", dict(table="body_part", state="overridden", config=want),
+                         database=DATABASES["sqlite"], background=True)
+    try:
+        module_pid = None
+        for _ in range(300):
+            if os.path.exists(path + "-journal"):  # the module has written its changes and waits to commit
+                found = subprocess.run(["pgrep", "-f", "AnsiballZ_mapping_rows"], capture_output=True, text=True,
+                                       check=False).stdout.split()
+                if found:
+                    module_pid = int(found[-1])
+                    break
+            time.sleep(0.05)
+        assert module_pid, "the module never got to its commit"
+        time.sleep(0.3)
+        for pid in subprocess.run(["pgrep", "-f", "AnsiballZ_mapping_rows"], capture_output=True, text=True,
+                                  check=False).stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        proc.wait(timeout=120)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    assert gathered("mapping_rows", "sqlite", table="body_part") == before

@@ -98,15 +98,26 @@ requirements:
 
     RETURN = r"""
 before:
-  description: The table before the run, in O(config) shape, sorted by key.
+  description:
+    - The objects the run creates, updates or deletes, as they were, in O(config) shape, sorted by key.
+    - Untouched objects are left out so a converged run on a large table returns little; O(state=gathered)
+      returns the whole table.
   returned: for merged, replaced, overridden and deleted
   type: list
   elements: dict
 after:
-  description: The table after the run (predicted in check mode), sorted by key.
+  description: The same objects as they are after the run (predicted in check mode); deleted ones are absent.
   returned: for merged, replaced, overridden and deleted
   type: list
   elements: dict
+count_before:
+  description: Number of objects in the table before the run.
+  returned: for merged, replaced, overridden and deleted
+  type: int
+count_after:
+  description: Number of objects in the table after the run (predicted in check mode).
+  returned: for merged, replaced, overridden and deleted
+  type: int
 commands:
   description: One entry per operation - op, key, changed fields or values, and the exact SQL and parameters.
   returned: for merged, replaced, overridden, deleted and rendered

@@ -102,15 +102,16 @@ def run(module, resource, profile_key, extra=None):
         if ops and writing:
             db.apply(cursor, statements)
             cursor = db.begin(table.table, lock=False)
-            actual = reconcile.sort_items(resource, [resource.full(resource.normalise(i)) for i in db.read(cursor, table)])
+            actual = [resource.full(resource.normalise(i)) for i in db.read(cursor, table)]
             db.rollback()
-            if actual != result["after"]:
+            predicted = reconcile.predict(resource, have, ops)
+            if reconcile.sort_items(resource, actual) != predicted:
                 module.warn("%s: the database holds something else than what was written; the table profile or "
                             "the database rewrites values (normalisation to fix): %s" % (
-                                resource.name, reconcile.changed_fields(
-                                    reconcile.diff(resource, result["after"], [])["before"],
-                                    reconcile.diff(resource, actual, [])["before"])))
-                result["after"] = actual
+                                resource.name, reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
+                                                                        reconcile.diff(resource, actual, [])["before"])))
+                touched = set(op.key for op in ops)
+                result["after"] = reconcile.sort_items(resource, [i for i in actual if resource.key_of(i) in touched])
         else:
             db.rollback()
         result["statements_executed"] = db.executed

@@ -237,10 +237,18 @@ def diff(resource, before, after):
 
 
 def result(resource, state, have, ops, extra=None):
-    """The module result for an action state: changed, before, after, commands (and diff data)."""
-    before = sort_items(resource, [resource.full(resource.normalise(item)) for item in have])
-    after = predict(resource, have, ops)
-    out = {"changed": bool(ops), "before": before, "after": after, "commands": [op.as_command() for op in ops]}
+    """The module result for an action state.
+
+    ``before`` and ``after`` hold the objects the operations touch (as they were, as they will be), so a
+    converged run on a 10,000-row table returns two empty lists, not 20,000 rows; ``count_before`` and
+    ``count_after`` give the sizes of the whole list (``gathered`` returns it).
+    """
+    before = sort_items(resource, [op.before for op in ops if op.before is not None])
+    after = sort_items(resource, [op.after for op in ops if op.after is not None])
+    deletions = sum(1 for op in ops if op.action == "delete")
+    creations = sum(1 for op in ops if op.action == "create")
+    out = {"changed": bool(ops), "before": before, "after": after, "commands": [op.as_command() for op in ops],
+           "count_before": len(have), "count_after": len(have) - deletions + creations}
     if extra:
         out.update(extra)
     return out

@@ -148,8 +148,9 @@ class TableMap(object):
 
     # -- statements ---------------------------------------------------------------------
     def select(self):
-        return "SELECT %s FROM %s ORDER BY %s" % (", ".join(c for _p, _k, c in self.columns), self.table,
-                                                   ", ".join(c for _p, _k, c in self.key_columns)), []
+        columns = ", ".join(c for _p, _k, c in self.columns)
+        order = ", ".join(c for _p, _k, c in self.key_columns)
+        return "SELECT %s FROM %s ORDER BY %s" % (columns, self.table, order), []
 
     def insert(self, item):
         cols = [c for _p, _k, c in self.columns]

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From what a live cluster holds (gathered lists) back to the inventory's shape.
+
+A cluster's database holds every station of the estate; the cluster's own are
+the sources whose home CM is one of its CMs, and its CMs are the HIS/RIS
+stations named as such. What cannot be known from the database (IP addresses:
+they live in the hosts tables) is left out, so the result is a starting point
+that ``estate_plan`` then validates.
+"""
+
+from __future__ import annotations
+
+NM_FIELDS = ("port", "alias", "validation_level", "capabilities")
+SOURCE_FIELDS = ("institution", "department", "home_cm", "visitor", "automatic_archiving", "his_verification",
+                 "his_notifications", "study_observed_notifications", "demographic_layout")
+CM_DEFAULTS = {"port": 104, "validation_level": "WARN", "study_observed_notifications": False}
+
+
+def _lean(item, defaults):
+    """Drop values equal to the inventory defaults, so the exported files stay short."""
+    return dict((k, v) for k, v in item.items() if v is not None and defaults.get(k, object()) != v)
+
+
+def to_inventory(cluster, network_stations, sources, mappings, local_cms=None):
+    """{impax_connectivity_managers, impax_stations, impax_mappings} of one cluster."""
+    by_ae = dict((s["ae_title"], s) for s in network_stations)
+    his = [s for s in network_stations if s.get("station_type") == "HIS/RIS"]
+    if local_cms is None:  # the cluster's own CMs carry no linking flags towards themselves
+        local_cms = [s["station_name"] for s in his if not s.get("cluster_linking")]
+    local_cms = set(local_cms)
+    cms = []
+    for station in sorted(his, key=lambda s: s["station_name"]):
+        if station["station_name"] in local_cms:
+            cm = {"station_name": station["station_name"], "host": station["host"], "ae_title": station["ae_title"],
+                  "port": station.get("port"), "alias": station.get("alias"),
+                  "validation_level": station.get("validation_level"),
+                  "study_observed_notifications": station.get("study_observed_notifications")}
+            cms.append(_lean(cm, CM_DEFAULTS))
+    stations = []
+    for source in sorted(sources, key=lambda s: s["ae_title"]):
+        if source.get("home_cm") not in local_cms:
+            continue
+        station = by_ae.get(source["ae_title"], {})
+        item = {"station_name": source["station_name"], "ae_title": source["ae_title"],
+                "host": station.get("host"), "station_type": station.get("station_type") or "Acquisition Station"}
+        for field in NM_FIELDS:
+            item[field] = station.get(field)
+        for field in SOURCE_FIELDS:
+            item[field] = source.get(field)
+        if item.get("capabilities") and not any(item["capabilities"].values()):
+            item.pop("capabilities")
+        if item.get("his_verification") == {"study_identification": ["accession_number"],
+                                            "patient_identification": "patient_id",
+                                            "accession_number_identifies_patient": False}:
+            item.pop("his_verification")
+        if item.get("automatic_archiving") == (not item.get("visitor")):
+            item.pop("automatic_archiving")
+        stations.append(_lean(item, {"port": 104, "validation_level": "WARN", "visitor": False,
+                                     "his_notifications": [], "study_observed_notifications": False,
+                                     "demographic_layout": "GENERIC_LAYOUT", "station_type": "Acquisition Station"}))
+    tables = dict((table, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]}
+                           for r in sorted(rows, key=lambda r: (r["rule"], r["pattern"]))])
+                  for table, rows in sorted(mappings.items()) if rows)
+    return {"impax_connectivity_managers": cms, "impax_stations": stations, "impax_mappings": tables}

@@ -21,7 +21,7 @@ options:
   database:
     description:
       - How to reach the cluster configuration database. Set it once for all modules with
-        C(module_defaults) and the C(group/impax.cluster_link.targets) action group.
+        C(module_defaults) and the C(group/impax.cluster_link.config_db) action group.
     type: dict
     suboptions:
       engine:

@@ -67,3 +67,19 @@ def argspec(resource):
             spec["required"] = True
         return spec
     return dict((name, option(name, field, name in resource.key)) for name, field in resource.fields.items())
+
+
+# Orthanc's registry. Defaults are what Orthanc stores when a field is omitted from a PUT (every Allow* true).
+ORTHANC_PERMISSIONS = ("allow_echo", "allow_find", "allow_find_worklist", "allow_get", "allow_move", "allow_store",
+                       "allow_n_action", "allow_event_report", "allow_transcoding")
+DICOM_MODALITIES = Resource("dicom_modalities", ["name"], dict(
+    [("name", Field()), ("ae_title", Field()), ("host", Field()), ("port", Field("int", 104)),
+     ("manufacturer", Field("str", "Generic"))]
+    + [(flag, Field("bool", True)) for flag in ORTHANC_PERMISSIONS]
+    + [("use_dicom_tls", Field("bool", False)), ("local_ae_title", Field("str", "")), ("timeout", Field("int", 0))]),
+    required_on_create=("ae_title", "host"))
+DICOM_PEERS = Resource("dicom_peers", ["name"], dict([
+    ("name", Field()), ("url", Field()), ("username", Field()), ("password", Field()),
+]), required_on_create=("url",))
+CHOICES["manufacturer"] = ["Generic", "GenericNoWildcardInDates", "GenericNoUniversalWildcard", "StoreScp", "Vitrea",
+                           "GE", "AgfaImpax", "EFilm2", "Syngo"]

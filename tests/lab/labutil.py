@@ -83,7 +83,7 @@ def run_task(host, module, args, check=False, diff=False, database=None, timeout
     if diff:
         task["diff"] = True
     play = [{"hosts": host, "gather_facts": False,
-             "module_defaults": {"group/impax.cluster_link.targets": {"database": database}} if database else {},
+             "module_defaults": {"group/impax.cluster_link.config_db": {"database": database}} if database else {},
              "tasks": [task, {"name": "keep the result", "ansible.builtin.copy": {"content": "{{ r | to_json }}",
                                                                                   "dest": out, "mode": "0600"},
                               "delegate_to": "localhost"}]}]

@@ -179,6 +179,41 @@ def _role_node(cluster, setting, role):
     return None
 
 
+def gateway_modalities(cluster, entries):
+    """The cluster's DICOM gateway registry, from its Network Management entries (docs/targets.md).
+
+    Every node the gateway talks to except the cluster's own CMs (the gateway is that CM), by AE title and host
+    name. Permissions follow what each node does towards this cluster: linked CMs query and retrieve
+    (internal/external queries) and send updates (cluster updates, a C-STORE of a private SOP class);
+    modalities store; review stations query and retrieve; storage commitment needs N-ACTION/N-EVENT-REPORT.
+    """
+    registry = []
+    for entry in entries:
+        if entry["kind"] == "connectivity_manager" and entry["home_cluster"] == cluster:
+            continue
+        linked = entry["cluster_linking"]
+        queries = linked and (entry["link_internal_queries"] or entry["link_external_queries"])
+        retrieve = queries or entry["station_type"] == "Review Station"
+        commit = entry["capabilities"]["send_storage_commit"]
+        registry.append({
+            "name": entry["ae_title"],
+            "ae_title": entry["ae_title"],
+            "host": entry["host"],
+            "port": entry["port"],
+            "manufacturer": "AgfaImpax" if entry["kind"] == "connectivity_manager" else "Generic",
+            "allow_echo": True,
+            "allow_find": retrieve,
+            "allow_get": retrieve,
+            "allow_move": retrieve,
+            "allow_store": entry["station_type"] == "Acquisition Station" or (linked and entry["link_cluster_updates"]),
+            "allow_find_worklist": False,
+            "allow_n_action": commit,
+            "allow_event_report": commit,
+            "allow_transcoding": True,
+        })
+    return registry
+
+
 def digest(value):
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
@@ -211,6 +246,7 @@ def plan_estate(raw, structural=True, strict=None):
     plan["mappings"] = supersets
     shared_stations = station_entries(estate)
     shared_sources = source_entries(estate)
+    gateways = dict((name, _role_node(cluster, "gateway", "connectivity_manager")) for name, cluster in estate.clusters.items())
     for name in sorted(estate.clusters):
         cluster = estate.clusters[name]
         tables = dict((t, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]} for r in rows])
@@ -221,14 +257,21 @@ def plan_estate(raw, structural=True, strict=None):
         for node in cluster["nodes"]:
             for role in node["roles"]:
                 roles.setdefault(role, []).append(node["hostname"])
+        nm = network_management(estate, name, shared_stations)
         plan["clusters"][name] = {
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
             "database_node": _role_node(cluster, "database", "database"),
             "gateway_node": _role_node(cluster, "gateway", "connectivity_manager"),
             "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
+            "cm_ae_titles": sorted(cm["ae_title"] for cm in cluster["cms"]),
+            "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"]}
+                               for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name],
             "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),
-            "network_management": network_management(estate, name, shared_stations),
+            "network_management": nm,
+            "gateway_modalities": gateway_modalities(name, nm),
+            "peer_gateways": [{"cluster": other, "node": node} for other, node in sorted(gateways.items())
+                              if other != name and node],
             "sources": sources(estate, name, shared_sources),
             "mappings": tables,
         }

@@ -109,6 +109,8 @@ class Lab(object):
             _wait_port(node["ip"], 22, "sshd on %s" % node["name"])
             if node.get("cm"):
                 self._orthanc_brownfield(node)
+                if node["cluster"] == (self.spec.get("seed_study") or {}).get("cluster"):
+                    self._seed_study(node)
         return {"changed": bool(self.changes), "changes": self.changes}
 
     def _state_first(self):
@@ -244,6 +246,16 @@ class Lab(object):
             api.put("/modalities/" + name, modality)
         open(marker, "w").close()
         self.changed("brownfield registry of %s" % node["name"])
+
+    def _seed_study(self, node):
+        """A synthetic study (pydicom, no patient data) so a cross-cluster C-FIND has something to find."""
+        seed = self.spec["seed_study"]
+        api = Api(node["ip"], self.spec["gateway_username"], self.spec["gateway_password"])
+        found = api.request("POST", "/tools/find", {"Level": "Study", "Query": {"StudyInstanceUID": seed["study_instance_uid"]}})
+        if found:
+            return
+        api.request_raw("POST", "/instances", synthetic_instance(seed), "application/dicom")
+        self.changed("synthetic study on %s" % node["name"])
 
     def _database(self, node):
         """The SQLite file always (it is cheap); a PostgreSQL server too when the lab asks for it."""
@@ -419,6 +431,12 @@ class Api(object):
             text = response.read().decode()
         return json.loads(text) if text.strip() else None
 
+    def request_raw(self, method, path, data, content_type):
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Authorization": self.auth, "Content-Type": content_type})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return json.loads(response.read().decode() or "null")
+
     def get(self, path):
         return self.request("GET", path)
 
@@ -434,6 +452,33 @@ class Api(object):
                 if time.time() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+def synthetic_instance(seed):
+    """One 8x8 secondary-capture image of a made-up patient, as DICOM bytes."""
+    import io
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = seed["study_instance_uid"] + ".1.1"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = seed["study_instance_uid"]
+    ds.SeriesInstanceUID = seed["study_instance_uid"] + ".1"
+    ds.PatientName = seed.get("patient_name", "LAB^SYNTHETIC")
+    ds.PatientID = seed.get("patient_id", "LAB0001")
+    ds.AccessionNumber = seed.get("accession_number", "LABACC0001")
+    ds.StudyDescription = seed.get("description", "CT HEAD WO CONTRAST")
+    ds.StudyDate, ds.StudyTime, ds.Modality = "20260101", "120000", "OT"
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.Rows, ds.Columns = 1, "MONOCHROME2", 8, 8
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = bytes(range(64))
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
 
 
 def _seed(connection, brownfield, placeholder):

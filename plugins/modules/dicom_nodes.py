@@ -263,7 +263,8 @@ def run(module):
     state = p["state"]
     check_input(module)
     want_m = canonical(p["modalities"] or [])
-    want_p = p["peers"]
+    # Orthanc stores a peer's URL with a trailing slash
+    want_p = None if p["peers"] is None else [dict(i, url=i["url"].rstrip("/") + "/") if i.get("url") else i for i in p["peers"]]
     if state == "rendered":
         try:
             items = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full(DICOM_MODALITIES.normalise(i)) for i in want_m])

@@ -12,7 +12,6 @@ options:
   url:
     description: Base URL of the Orthanc REST API, for example C(https://harbor-cm01:8042).
     type: str
-    required: true
   username:
     description: REST API user.
     type: str

@@ -23,6 +23,10 @@ author:
 extends_documentation_fragment:
   - impax.cluster_link.orthanc
 options:
+  url:
+    description: Base URL of the Orthanc REST API, for example C(https://harbor-cm01:8042).
+    type: str
+    required: true
   state:
     description: How to reconcile both lists (see the collection's reconcile engine).
     type: str
@@ -183,8 +187,6 @@ calls:
   returned: when connected
   type: int
 """
-
-import copy
 
 from ansible.module_utils.basic import AnsibleModule
 

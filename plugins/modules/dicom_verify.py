@@ -14,7 +14,7 @@ description:
   - With O(method=orthanc), asks an Orthanc gateway to C-ECHO each of O(targets) (modalities it knows, so the
     association goes to the target's host name as the gateway resolves it) and, with O(find), to C-FIND a study
     by its Study Instance UID on each of O(find.targets).
-  - With O(method=pynetdicom), the node running the module is the SCU itself (an independent second opinion):
+  - With O(method=pynetdicom), the node running the module is the SCU itself (an independent second opinion);
     it C-ECHOes each target's host and port with O(calling_ae_title).
   - Returns one row per check (target, ok or the error text, seconds) and, unless O(fail_on_error=false), fails
     with a table of every broken link.
@@ -88,6 +88,7 @@ attributes:
     description: Reads only; runs the same checks in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed.
 requirements:
   - pynetdicom for O(method=pynetdicom)
 """
@@ -224,8 +225,8 @@ def table(rows):
     lines = []
     for r in rows:
         extra = " matches=%d" % r["matches"] if "matches" in r else ""
-        lines.append("%-12s -> %-16s %-5s %6.3fs%s %s" % (r["source"], r["target"], r["status"], r["seconds"], extra,
-                                                         r["detail"]))
+        values = (r["source"], r["target"], r["status"], r["seconds"], extra, r["detail"])
+        lines.append("%-12s -> %-16s %-5s %6.3fs%s %s" % values)
     return lines
 
 

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side step: one summary per cluster of what the rollout changed and verified.
+
+Reads the results the rollout's roles registered on each node (documentation in
+plugins/modules/rollout_summary.py).
+"""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+STAGES = (
+    ("hosts", "__hosts_file_result", "node"),
+    ("network_management", "network_management_result", "db"),
+    ("source_manager", "source_manager_result", "db"),
+    ("mappings", "mappings_result", "db"),
+    ("dicom_gateway", "dicom_gateway_result", "gateway"),
+)
+
+
+def _get(hostvars, host, name):
+    try:
+        value = hostvars[host].get(name)
+    except KeyError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _changes(result):
+    """(changed?, short text) of one registered result."""
+    if result is None:
+        return None, "not run"
+    if result.get("failed"):
+        return None, "FAILED: %s" % str(result.get("msg", "")).splitlines()[0][:160]
+    if result.get("skipped"):
+        return None, "skipped"
+    if "results" in result:  # a loop (mappings: one call per table)
+        parts, any_changed = [], False
+        for item in result["results"]:
+            changed, text = _changes(item)
+            any_changed = any_changed or bool(changed)
+            parts.append("%s %s" % (item.get("item", {}).get("key", "?"), text))
+        return any_changed, "; ".join(parts)
+    commands = result.get("commands")
+    if commands is not None:
+        ops = {}
+        for command in commands:
+            ops[command.get("op", "?")] = ops.get(command.get("op", "?"), 0) + 1
+        text = ", ".join("%d %s" % (n, op) for op, n in sorted(ops.items())) or "in sync"
+        return bool(result.get("changed")), text
+    return bool(result.get("changed")), "changed" if result.get("changed") else "in sync"
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        hostvars = task_vars["hostvars"]
+        plan = (hostvars["localhost"].get("impax_estate_plan") or {}).get("plan") or {}
+        clusters = {}
+        for name, cluster in sorted((plan.get("clusters") or {}).items()):
+            stages = {}
+            hosts = []
+            for node in cluster["nodes"]:
+                changed, text = _changes(_get(hostvars, node, "__hosts_file_result"))
+                hosts.append((node, changed, text))
+            stages["hosts"] = {"changed_nodes": sorted(n for n, c, t in hosts if c),
+                               "failed_nodes": sorted(n for n, c, t in hosts if t.startswith("FAILED")),
+                               "nodes": len(hosts)}
+            for stage, var, where in STAGES[1:]:
+                node = cluster.get("database_node") if where == "db" else cluster.get("gateway_node")
+                changed, text = _changes(_get(hostvars, node, var))
+                stages[stage] = {"node": node, "changed": changed, "summary": text}
+            verify = _get(hostvars, cluster.get("gateway_node"), "verify_links_gateway")
+            if verify and "echo" in verify:
+                rows = verify.get("echo", []) + verify.get("find", [])
+                stages["verify"] = {"checks": len(rows), "broken": [r["target"] for r in rows if r["status"] != "ok"]}
+            else:
+                stages["verify"] = {"checks": 0, "broken": [], "summary": "not run"}
+            clusters[name] = stages
+        lines = []
+        for name, stages in clusters.items():
+            hosts = stages["hosts"]
+            lines.append("%s: hosts %d/%d nodes changed%s; Network Management %s; Source Manager %s; mappings %s; "
+                         "gateway %s; verify %s" % (
+                             name, len(hosts["changed_nodes"]), hosts["nodes"],
+                             " (%s FAILED)" % ", ".join(hosts["failed_nodes"]) if hosts["failed_nodes"] else "",
+                             stages["network_management"]["summary"], stages["source_manager"]["summary"],
+                             stages["mappings"]["summary"], stages["dicom_gateway"]["summary"],
+                             stages["verify"].get("summary") or ("%d checks ok" % stages["verify"]["checks"]
+                                                                 if not stages["verify"]["broken"]
+                                                                 else "BROKEN: %s" % ", ".join(stages["verify"]["broken"]))))
+        result.update(changed=False, clusters=clusters, summary=lines)
+        return result

@@ -1,0 +1,55 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the rollout_summary action plugin (the work happens on the controller)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: rollout_summary
+short_description: Summarise, per cluster, what a link-clusters rollout changed and verified
+version_added: 0.1.0
+description:
+  - Reads the plan (C(impax_estate_plan) on localhost) and the results the rollout's roles registered on each
+    node - hosts tables, Network Management, Source Manager, mappings, DICOM gateway, verification - and returns
+    one line and one structured record per cluster.
+  - Runs on the controller only and changes nothing.
+author:
+  - impax.cluster_link contributors (@impax)
+options: {}
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Nothing is changed.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller.
+"""
+
+EXAMPLES = r"""
+- name: Summarise the rollout
+  impax.cluster_link.rollout_summary:
+  register: rollout
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ rollout.summary }}"
+"""
+
+RETURN = r"""
+summary:
+  description: One line per cluster.
+  returned: always
+  type: list
+  elements: str
+clusters:
+  description: Per cluster and stage - changed nodes, operations, the node that ran it, broken links.
+  returned: always
+  type: dict
+"""

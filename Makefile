@@ -11,7 +11,7 @@ ESTATE ?= example
 DB ?= sqlite
 LAB := -i inventories/lab -e impax_lab_database=$(DB)
 
-.PHONY: setup demo plan test unit lab-test lint sanity bench clean lab-up lab-down lab-status
+.PHONY: setup demo plan test unit lab-test molecule lint sanity bench clean lab-up lab-down lab-status
 
 ## setup: install Debian and Python packages, link the collection (idempotent)
 setup: $(VENV)/.done $(COLL)
@@ -37,13 +37,17 @@ plan: setup
 	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(ESTATE)
 
 ## test: everything CI runs
-test: setup unit lab-test lint sanity
+test: setup unit lab-test molecule lint sanity
 
 unit: setup
 	$(PY) -m pytest -q tests/unit tests/playbooks
 
 lab-test: setup
 	$(PY) -m pytest -q tests/lab tests/integration
+
+## molecule: the four scenarios on the lab (default, postgresql, brownfield, bad_estate)
+molecule: setup
+	for scenario in default postgresql brownfield bad_estate; do $(BIN)/molecule test -s $$scenario || exit 1; done
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

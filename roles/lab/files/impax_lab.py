@@ -99,6 +99,7 @@ class Lab(object):
         self._bridge()
         for index, node in enumerate(self.spec["nodes"]):
             self._namespace(index, node)
+        self._ssh_config()
         for node in self.spec["nodes"]:
             self._sshd(node)
             if node.get("cm"):
@@ -171,6 +172,15 @@ class Lab(object):
             sh("ip", "link", "set", "lo", "up", ns=ns)
             sh("ip", "link", "set", "eth0", "up", ns=ns)
             self.changed("address of %s" % node["name"])
+
+    def _ssh_config(self):
+        """``ssh -F .build/lab/ssh/config harbor-cm01`` reaches a node by its name (people and testinfra use it)."""
+        key = os.path.join(self.dir, "ssh", "id_ed25519")
+        blocks = []
+        for node in self.spec["nodes"]:
+            blocks.append("Host %s\n  HostName %s\n  User root\n  IdentityFile %s\n  StrictHostKeyChecking no\n"
+                          "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n" % (node["name"], node["ip"], key))
+        _write_if_changed(os.path.join(self.dir, "ssh", "config"), "\n".join(blocks), self, mode=0o600)
 
     def _sshd(self, node):
         config = os.path.join(self.dir, "ssh", "sshd_%s.conf" % node["name"])

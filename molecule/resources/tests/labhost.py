@@ -1,0 +1,50 @@
+"""Shared by the scenarios' verify tests: reach lab nodes over their own sshd, compute the lab's plan."""
+
+import os
+import sys
+
+import testinfra
+
+ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+SSH_CONFIG = os.path.join(ROOT, ".build", "lab", "ssh", "config")  # written by lab-up
+NODES = ["harbor-cm01", "harbor-as01", "harbor-db01", "valley-cm01", "valley-as01", "valley-db01",
+         "summit-cm01", "summit-as01", "summit-db01"]
+CMS = {"harbor": ("harbor-cm01", "HBR_CM"), "valley": ("valley-cm01", "VLY_CM"), "summit": ("summit-cm01", "SMT_CM")}
+ENGINE = os.environ.get("IMPAX_LAB_DATABASE", "sqlite")
+
+
+def host(name):
+    """The node over its own sshd (the lab's ssh config names every node)."""
+    return testinfra.get_host("ssh://%s?ssh_config=%s" % (name, SSH_CONFIG))
+
+
+def plan(inventory=None):
+    """The plan of an estate, computed the way estate_plan does."""
+    sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "unit")]
+    import conftest  # noqa: F401  (makes the collection importable)
+    from estate_helpers import inventory_plan
+    return inventory_plan(inventory or os.path.join(ROOT, "inventories", "lab"))
+
+
+SQLITE = "import sqlite3, json, sys; c = sqlite3.connect(sys.argv[1]); print(json.dumps(c.execute(sys.argv[2]).fetchall()))"
+POSTGRES = ("import psycopg, json, sys; c = psycopg.connect(host=sys.argv[1], dbname=sys.argv[3], user='impax', "
+            "password='lab-database-secret'); print(json.dumps(c.execute(sys.argv[2]).fetchall()))")
+
+
+def sql(cluster, query):
+    """Rows of ``query`` in the cluster's configuration database, read on its database node."""
+    import json
+    python = "%s/.venv/bin/python" % ROOT
+    node = host("%s-db01" % cluster)
+    if ENGINE == "sqlite":
+        out = node.check_output("%s -c %s %s %s", python, SQLITE, "%s/.build/lab/db/%s.sqlite" % (ROOT, cluster), query)
+    else:
+        out = node.check_output("%s -c %s %s %s %s", python, POSTGRES, "%s-db01" % cluster, query, "impax_%s" % cluster)
+    return json.loads(out)
+
+
+def orthanc(cluster, path):
+    import json
+    node = CMS[cluster][0]
+    return json.loads(host(node).check_output("curl -s -u impax:lab-gateway-secret http://%s:8042%s" % (node, path)))

@@ -1,0 +1,67 @@
+"""Molecule verify, from outside over the lab's SSH (pytest-testinfra): the rollout did what was planned."""
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from labhost import CMS, NODES, ROOT, host, orthanc, plan, sql  # noqa: E402
+
+REPORTS = os.path.join(ROOT, "build", "molecule", os.environ.get("MOLECULE_SCENARIO_NAME", "default"))
+
+
+def report(name):
+    with open(os.path.join(REPORTS, name)) as handle:
+        data = json.load(handle)
+    for cluster in data.values():
+        cluster.pop("verify", None)  # links are checked in a real run only
+    return data
+
+
+def test_converge_made_exactly_the_predicted_changes():
+    predicted, converged = report("predicted.json"), report("converged.json")
+    assert predicted == converged
+    assert any(c["network_management"]["changed"] for c in converged.values()), "the first converge changes things"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_hosts_block_identical_and_every_cm_resolves(node):
+    text = host(node).file("/etc/hosts").content_string
+    block = text[text.index("# BEGIN impax.cluster_link managed block"):text.index("# END impax.cluster_link managed block")]
+    reference = host("harbor-cm01").file("/etc/hosts").content_string
+    assert block in reference
+    for cm_host, _ae in CMS.values():
+        assert host(node).run("getent hosts %s" % cm_host).rc == 0
+
+
+def test_databases_hold_the_plan():
+    estate = plan()
+    for cluster in CMS:
+        stations = sorted(r[0] for r in sql(cluster, "SELECT ae_title FROM network_station"))
+        assert stations == sorted(e["ae_title"] for e in estate["clusters"][cluster]["network_management"])
+        sources = sorted(r[0] for r in sql(cluster, "SELECT ae_title FROM source_station"))
+        assert sources == sorted(s["ae_title"] for s in estate["clusters"][cluster]["sources"])
+        rows = sorted(tuple(r) for r in sql(cluster, "SELECT source_pattern, rule_number, specialty FROM specialty_mapping"))
+        assert rows == sorted((r["pattern"], r["rule"], r["label"]) for r in estate["clusters"][cluster]["mappings"]["specialty"])
+
+
+def test_gateways_hold_the_plan():
+    estate = plan()
+    for cluster in CMS:
+        assert sorted(orthanc(cluster, "/modalities")) == sorted(m["name"] for m in estate["clusters"][cluster]["gateway_modalities"])
+
+
+@pytest.mark.parametrize("source", sorted(CMS))
+def test_c_echo_matrix_is_green(source):
+    cm_host, calling = CMS[source]
+    for target, (target_host, ae) in CMS.items():
+        if target == source:
+            continue
+        out = host(cm_host).run("curl -s -o /dev/null -w '%%{http_code}' -u impax:lab-gateway-secret -X POST "
+                                "-d '{}' http://%s:8042/modalities/%s/echo" % (cm_host, ae))
+        assert out.stdout.strip() == "200", (source, target, out.stdout, out.stderr)
+        # and an independent client, dcmtk's echoscu, from the source node by host name
+        echo = host(cm_host).run("echoscu -aet %s -aec %s %s 104" % (calling, ae, target_host))
+        assert echo.rc == 0, echo.stderr

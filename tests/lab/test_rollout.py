@@ -1,0 +1,98 @@
+"""The whole rollout on the lab: ansible-runner (as AWX/AAP runs it), and faults during the rollout."""
+
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from labutil import BIN, LAB_DIR, ROOT, environ, lab_is_up, playbook, recap
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if lab_is_up():
+        pytest.fail("a lab is already up here; run `make lab-down` before the lab tests")
+    result, _seconds = playbook("playbooks/lab_up.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield
+    playbook("playbooks/lab_down.yml")
+
+
+def changed_hosts(output):
+    return dict((h, r["changed"]) for h, r in recap(output).items() if r["changed"])
+
+
+def test_ansible_runner_runs_the_rollout(lab, tmp_path):
+    """ansible-runner with a private data directory, the way AWX/AAP runs a job template."""
+    private = tmp_path / "runner"
+    (private / "env").mkdir(parents=True)
+    os.symlink(ROOT, private / "project")
+    (private / "env" / "envvars").write_text(json.dumps({
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "collections"), "IMPAX_PROJECT_DIR": ROOT}))
+    for attempt in ("first", "again"):
+        run = subprocess.run([os.path.join(BIN, "ansible-runner"), "run", str(private), "-p", "link-clusters.yml",
+                              "--inventory", os.path.join(ROOT, "inventories", "lab"), "--ident", attempt],
+                             cwd=ROOT, env=environ(), capture_output=True, text=True, timeout=900, check=False)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        artifacts = private / "artifacts" / attempt
+        assert (artifacts / "status").read_text().strip() == "successful"
+        events = [json.loads(path.read_text()) for path in (artifacts / "job_events").glob("*.json")]
+        stats = [e for e in events if e.get("event") == "playbook_on_stats"][0]["event_data"]
+        if attempt == "first":
+            assert sum((stats.get("changed") or {}).values()) > 0
+        else:
+            assert not stats.get("changed"), stats.get("changed")  # idempotent under the runner too
+        assert not stats.get("failures")
+
+
+def _stop_recorded(name):
+    with open(os.path.join(LAB_DIR, "run", name + ".json")) as handle:
+        pid = json.load(handle)["pid"]
+    os.kill(pid, signal.SIGTERM)
+    for unused in range(200):
+        if not os.path.exists("/proc/%d" % pid):
+            break
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        with open("/proc/%d/stat" % pid) as handle:
+            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        import time
+        time.sleep(0.05)
+
+
+def test_gateway_down_fails_naming_cluster_and_resource(lab):
+    playbook("link-clusters.yml")  # converged
+    _stop_recorded("orthanc-valley-cm01")
+    result, _seconds = playbook("link-clusters.yml", "--tags", "gateway")
+    assert result.returncode != 0
+    failed = dict((h, r["failed"]) for h, r in recap(result.stdout).items() if r["failed"])
+    assert failed == {"valley-cm01": 1}, result.stdout
+    assert "cannot reach http://valley-cm01:8042" in result.stdout
+    up, _seconds = playbook("playbooks/lab_up.yml")  # starts the stopped Orthanc again
+    assert up.returncode == 0
+    again, _seconds = playbook("link-clusters.yml")
+    assert again.returncode == 0, again.stdout
+    assert changed_hosts(again.stdout) == {}, "nothing else to change once the gateway is back"
+
+
+def test_database_down_fails_naming_cluster_and_nothing_is_half_written(lab):
+    playbook("link-clusters.yml")
+    db = os.path.join(LAB_DIR, "db", "summit.sqlite")
+    os.rename(db, db + ".away")  # the database is gone for this run
+    try:
+        result, _seconds = playbook("link-clusters.yml", "--tags", "config_db")
+    finally:
+        os.rename(db + ".away", db)
+    assert result.returncode != 0
+    failed = dict((h, r["failed"]) for h, r in recap(result.stdout).items() if r["failed"])
+    assert failed == {"summit-db01": 1}, result.stdout
+    assert "network_stations: cannot connect to the sqlite database" in result.stdout
+    again, _seconds = playbook("link-clusters.yml")
+    assert again.returncode == 0 and changed_hosts(again.stdout) == {}, again.stdout

@@ -1,0 +1,174 @@
+"""Benchmark: the whole rollout on the lab estate grown to N stations and 3 mapping tables of M rows per cluster.
+
+Measured in one run, on the lab:
+  - link-clusters.yml: first rollout, and a converged re-run;
+  - a direct Python script doing the converged re-run's reads (every hosts file over SSH, every configuration
+    database table, every Orthanc registry);
+  - the way people do it without this collection, one task iteration per item: ansible.builtin.lineinfile
+    per hosts entry and ansible.builtin.uri per Orthanc modality, timed on a sample of --sample items and
+    extrapolated to every item of the estate (said so in the output).
+Brings the lab up if it is down, and down again afterwards.
+
+    .venv/bin/python bench/rollout_scale.py [--stations 2000] [--rows 1000] [--sample 100] [--json FILE]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from labutil import BIN, LAB_DIR, NODES, environ, lab_is_up, playbook, recap  # noqa: E402
+
+CLUSTERS = {"harbor": (1, "HBR", "Harbor General Hospital"), "valley": (2, "VLY", "Valley Medical Centre"),
+            "summit": (3, "SMT", "Summit Imaging Clinic")}
+ADDRESSES = {"harbor-cm01": "10.201.0.11", "valley-cm01": "10.201.0.21", "summit-cm01": "10.201.0.31"}
+
+
+def grown_inventory(stations, rows):
+    """A copy of the lab inventory with ``stations`` more modalities and ``rows`` rows per mapping table per cluster."""
+    target = os.path.join(ROOT, "build", "bench-estate")
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), target)
+    for cluster, (number, prefix, institution) in CLUSTERS.items():
+        path = os.path.join(target, "group_vars", cluster, "stations.yml")
+        with open(path) as handle:
+            data = yaml.safe_load(handle)
+        for i in range(stations):
+            data["impax_stations"].append({
+                "station_name": "%s_MOD%05d" % (prefix, i), "ae_title": "%s%05d" % (prefix, i),
+                "host": "%s-mod%05d" % (prefix.lower(), i), "ip": "10.%d.%d.%d" % (210 + number, i // 250, 1 + i % 250),
+                "institution": institution, "department": "Radiology", "home_cm": "%s_CM" % prefix})
+        with open(path, "w") as handle:
+            yaml.safe_dump(data, handle)
+        path = os.path.join(target, "group_vars", cluster, "mappings.yml")
+        with open(path) as handle:
+            data = yaml.safe_load(handle)
+        for table, label in (("body_part", "HEAD"), ("specialty", "NEURO"), ("patient_location", "SITE")):
+            extra = [{"pattern": "%s%%%05d%%" % (prefix, i), "rule": 2000 + 10 * i, "label": label} for i in range(rows)]
+            data["impax_mappings"].setdefault(table, [])
+            data["impax_mappings"][table] = data["impax_mappings"][table][:-1] + extra + data["impax_mappings"][table][-1:]
+        with open(path, "w") as handle:
+            yaml.safe_dump(data, handle)
+    return target
+
+
+def rollout(inventory):
+    start = time.perf_counter()
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "link-clusters.yml", "-i", inventory,
+                             "--skip-tags", "verify"], cwd=ROOT, env=environ(IMPAX_PROJECT_DIR=ROOT),
+                            capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(result.stdout[-5000:] + result.stderr[-3000:])
+    return seconds, sum(r["changed"] for r in recap(result.stdout).values())
+
+
+def direct_reads():
+    """What a converged re-run must read, done by a plain script: 9 hosts files, 3 databases, 3 registries."""
+    import base64
+    import http.client
+    import sqlite3
+    start = time.perf_counter()
+    config = os.path.join(LAB_DIR, "ssh", "config")
+    for node in NODES:
+        subprocess.run(["ssh", "-F", config, node, "cat /etc/hosts"], capture_output=True, check=True)
+    for cluster in CLUSTERS:
+        db = sqlite3.connect(os.path.join(LAB_DIR, "db", "%s.sqlite" % cluster))
+        for table in ("network_station", "source_station", "body_part_mapping", "specialty_mapping", "patient_location_mapping"):
+            db.execute("SELECT * FROM %s" % table).fetchall()
+        db.close()
+    auth = "Basic " + base64.b64encode(b"impax:lab-gateway-secret").decode()
+    for ip in ADDRESSES.values():
+        conn = http.client.HTTPConnection(ip, 8042)
+        for path in ("/modalities?expand", "/peers?expand"):
+            conn.request("GET", path, headers={"Authorization": auth})
+            conn.getresponse().read()
+        conn.close()
+    return time.perf_counter() - start
+
+
+def per_item_sample(sample):
+    """Seconds per item the per-item way: lineinfile per hosts entry, uri PUT per Orthanc modality."""
+    work = os.path.join(ROOT, "build", "bench-per-item")
+    os.makedirs(work, exist_ok=True)
+    hosts = os.path.join(work, "hosts")
+    with open(hosts, "w") as handle:
+        handle.write("127.0.0.1 localhost\n")
+    items = [{"ip": "10.99.%d.%d" % (i // 250, 1 + i % 250), "name": "item%05d" % i} for i in range(sample)]
+    play = [{"hosts": "harbor-cm01", "gather_facts": False, "vars": {"items": items}, "tasks": [
+        {"name": "lineinfile per hosts entry", "ansible.builtin.lineinfile": {
+            "path": hosts, "line": "{{ item.ip }}\t{{ item.name }}", "regexp": "\\s{{ item.name }}$"},
+         "loop": "{{ items }}", "delegate_to": "localhost"},
+        {"name": "uri per modality", "ansible.builtin.uri": {
+            "url": "http://harbor-cm01:8042/modalities/{{ item.name }}", "method": "PUT", "url_username": "impax",
+            "url_password": "lab-gateway-secret", "force_basic_auth": True, "body_format": "json",
+            "body": {"AET": "{{ item.name }}", "Host": "{{ item.name }}", "Port": 104}}, "loop": "{{ items }}"},
+        {"name": "uri cleanup", "ansible.builtin.uri": {
+            "url": "http://harbor-cm01:8042/modalities/{{ item.name }}", "method": "DELETE", "url_username": "impax",
+            "url_password": "lab-gateway-secret", "force_basic_auth": True}, "loop": "{{ items }}"}]}]
+    book = os.path.join(work, "per_item.yml")
+    with open(book, "w") as handle:
+        json.dump(play, handle)
+    start = time.perf_counter()
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "inventories/lab", book, "-e",
+                             "ansible_python_interpreter=%s" % sys.executable], cwd=ROOT, env=environ(),
+                            capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(result.stdout[-3000:])
+    return seconds / (3 * sample)  # three loops of ``sample`` items
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stations", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=100)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    inventory = grown_inventory(args.stations, args.rows)
+    started = not lab_is_up()
+    if not started:
+        playbook("playbooks/lab_down.yml")
+    result, _seconds = playbook("playbooks/lab_up.yml")
+    assert result.returncode == 0, result.stdout
+    try:
+        first, first_changed = rollout(inventory)
+        again, again_changed = rollout(inventory)
+        reads = min(direct_reads() for unused in range(3))
+        per_item = per_item_sample(args.sample)
+    finally:
+        playbook("playbooks/lab_down.yml")
+    with open(os.path.join(ROOT, "build", "plan-bench-estate.json")) as handle:
+        plan = json.load(handle)
+    items = len(plan["hosts_table"]) * len(NODES)
+    for cluster in plan["clusters"].values():
+        items += len(cluster["network_management"]) + len(cluster["sources"]) + len(cluster["gateway_modalities"])
+        items += sum(len(rows) for rows in cluster["mappings"].values())
+    figures = {
+        "estate": "3 clusters, %d more stations each, %d more rows per mapping table per cluster" % (args.stations, args.rows),
+        "items_managed": items,
+        "first_rollout_seconds": round(first, 1), "first_rollout_changed_tasks": first_changed,
+        "converged_rerun_seconds": round(again, 1), "converged_rerun_changed_tasks": again_changed,
+        "direct_script_reads_seconds": round(reads, 2),
+        "converged_vs_direct_reads": round(again / reads, 1),
+        "per_item_seconds_per_item (sampled on %d items x 3 loops)" % args.sample: round(per_item, 4),
+        "per_item_extrapolated_seconds": round(per_item * items),
+        "speedup_converged_vs_per_item": round(per_item * items / again),
+        "speedup_first_vs_per_item": round(per_item * items / first),
+    }
+    print(json.dumps(figures, indent=1))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -99,7 +99,10 @@ def test_states_on_network_stations(lab, engine):
     deleted = task("network_stations", dict(state="deleted", config=[{"ae_title": "HBR_CR_OLD"}]), engine)
     assert [c["op"] for c in deleted["commands"]] == ["delete"]
     protected = task("network_stations", dict(state="overridden", config=[new], protected=["HBR_CM", "HBR_CT1"]), engine)
-    assert protected["count_after"] == 3 and protected["after"] == []  # only deletions: nothing left to show
+    assert protected["count_after"] == 3
+    # after lists only what the run touched: VLY_CM's capabilities go back; the deleted stations are gone
+    assert [s["ae_title"] for s in protected["after"]] == ["VLY_CM"]
+    assert [(c["op"], c["key"]) for c in protected["commands"]] == [("update", "VLY_CM")]  # protected: no delete
     assert sorted(s["ae_title"] for s in gathered("network_stations", engine)) == ["HBR_CM", "HBR_CT1", "VLY_CM"]
 
     rendered = run_task(HOST, "impax.cluster_link.network_stations", dict(state="rendered", config=[new]))

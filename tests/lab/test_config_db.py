@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from labutil import LAB_DIR, lab_is_up, playbook, read_result, run_task
+from labutil import LAB_DIR, playbook, read_result, run_task
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
@@ -20,15 +20,6 @@ DATABASES = {
 }
 ODD = ["it's", "a;b", "100%", "Ünïcödé ✓", "two\nlines", '"quoted"', "'; DROP TABLE specialty_mapping; --"]
 
-
-@pytest.fixture(scope="module")
-def lab():
-    if lab_is_up():
-        pytest.fail("a lab is already up here; run `make lab-down` before the lab tests")
-    result, _seconds = playbook("playbooks/lab_up.yml", "-e", "impax_lab_database=postgresql")
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield
-    playbook("playbooks/lab_down.yml", "-e", "impax_lab_database=postgresql")
 
 
 def task(module, args, engine, **kw):
@@ -42,7 +33,7 @@ def gathered(module, engine, **extra):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_mapping_rows_check_apply_reapply_roundtrip(lab, engine):
+def test_mapping_rows_check_apply_reapply_roundtrip(lab_postgresql, engine):
     before = gathered("mapping_rows", engine, table="specialty")
     want = [{"pattern": text, "rule": 10 * (i + 1), "label": "L%d" % i} for i, text in enumerate(ODD)]
     want.append({"pattern": "%", "rule": 1000000, "label": "BODY"})
@@ -70,7 +61,7 @@ def test_mapping_rows_check_apply_reapply_roundtrip(lab, engine):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_states_on_network_stations(lab, engine):
+def test_states_on_network_stations(lab_postgresql, engine):
     base = gathered("network_stations", engine)
     keys = [s["ae_title"] for s in base]
     assert "HBR_CR_OLD" in keys, "the brownfield stale station is there to start with"
@@ -110,7 +101,7 @@ def test_states_on_network_stations(lab, engine):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_source_stations_visitor_and_roundtrip(lab, engine):
+def test_source_stations_visitor_and_roundtrip(lab_postgresql, engine):
     visitor = {"ae_title": "HBR_CDIMPORT", "station_name": "CDIMPORT", "institution": "Harbor General Hospital",
                "department": "Film Library", "home_cm": "HBR_CM", "visitor": True}
     refused = task("source_stations", dict(state="merged", config=[visitor]), engine)
@@ -122,7 +113,7 @@ def test_source_stations_visitor_and_roundtrip(lab, engine):
     assert not again["changed"], again
 
 
-def test_postgresql_killed_mid_transaction_leaves_table_as_before(lab):
+def test_postgresql_killed_mid_transaction_leaves_table_as_before(lab_postgresql):
     import psycopg
     params = dict(host="10.201.0.13", dbname="impax_harbor", user="impax", password="lab-database-secret")
     task("mapping_rows", dict(table="body_part", state="overridden",
@@ -165,7 +156,7 @@ def test_postgresql_killed_mid_transaction_leaves_table_as_before(lab):
     assert gathered("mapping_rows", "postgresql", table="body_part") == before
 
 
-def test_sqlite_killed_mid_transaction_leaves_table_as_before(lab):
+def test_sqlite_killed_mid_transaction_leaves_table_as_before(lab_postgresql):
     path = DATABASES["sqlite"]["path"]
     task("mapping_rows", dict(table="body_part", state="overridden",
                               config=[{"pattern": "%A%", "rule": 1, "label": "A"}]), "sqlite")

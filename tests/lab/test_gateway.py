@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from labutil import hosts_path, lab_is_up, playbook, recap, run_task
+from labutil import hosts_path, playbook, recap, run_task
 
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles", "lab", "files"))
@@ -15,17 +15,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (n
 GATEWAYS = {"harbor": "10.201.0.11", "valley": "10.201.0.21", "summit": "10.201.0.31"}
 CM_NODES = ["harbor-cm01", "valley-cm01", "summit-cm01"]
 
-
-@pytest.fixture(scope="module")
-def lab():
-    if lab_is_up():
-        pytest.fail("a lab is already up here; run `make lab-down` before the lab tests")
-    result, _seconds = playbook("playbooks/lab_up.yml")
-    assert result.returncode == 0, result.stdout + result.stderr
-    rollout, _seconds = playbook("link-clusters.yml", "--tags", "hosts,config_db")
-    assert rollout.returncode == 0, rollout.stdout
-    yield
-    playbook("playbooks/lab_down.yml")
 
 
 def api(cluster):

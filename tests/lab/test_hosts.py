@@ -5,19 +5,10 @@ import re
 
 import pytest
 
-from labutil import CMS, NODES, adhoc, hosts_digests, hosts_path, lab_is_up, playbook, recap
+from labutil import CMS, NODES, adhoc, hosts_digests, hosts_path, playbook, recap
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
-
-@pytest.fixture(scope="module")
-def lab():
-    if lab_is_up():
-        pytest.fail("a lab is already up here; run `make lab-down` before the lab tests")
-    result, _seconds = playbook("playbooks/lab_up.yml")
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield
-    playbook("playbooks/lab_down.yml")
 
 
 def test_hosts_tables_rollout(lab):

@@ -23,7 +23,8 @@ def run(*args, **env):
 
 # The example estate's hosts do not exist, so link-clusters.yml runs only its planning stage there.
 @pytest.mark.parametrize("playbook,extra", [("playbooks/plan.yml", []), ("impax.cluster_link.plan", []),
-                                            ("link-clusters.yml", ["--tags", "plan"])])
+                                            ("link-clusters.yml", ["--tags", "plan"]),
+                                            ("impax.cluster_link.link_clusters", ["--tags", "plan"])])
 def test_example_estate_plans(playbook, extra, tmp_path):
     plan_file = tmp_path / "plan.json"
     result = run(playbook, "-i", "inventories/example", "-e", "impax_plan_file=%s" % plan_file, *extra)

@@ -17,6 +17,13 @@ CM_NODES = ["harbor-cm01", "valley-cm01", "summit-cm01"]
 
 
 
+@pytest.fixture(scope="module")
+def linked(lab):
+    """The lab with its hosts tables and configuration databases rolled out (the gateway stage comes next)."""
+    rollout, _seconds = playbook("link-clusters.yml", "--tags", "hosts,config_db")
+    assert rollout.returncode == 0, rollout.stdout
+
+
 def api(cluster):
     return Api(GATEWAYS[cluster], "impax", "lab-gateway-secret")
 
@@ -25,7 +32,7 @@ def registry(cluster):
     return api(cluster).get("/modalities?expand")
 
 
-def test_gateway_push_check_mode_and_repair(lab):
+def test_gateway_push_check_mode_and_repair(linked):
     before = dict((c, registry(c)) for c in GATEWAYS)
     assert "HBR_CR_OLD" in before["harbor"] and before["harbor"]["HBR_CT1"]["Port"] == 4104  # brownfield
 
@@ -62,7 +69,7 @@ def test_gateway_push_check_mode_and_repair(lab):
     assert "SMT_CM" in registry("valley") and registry("summit")["HBR_CM"]["AllowFind"]
 
 
-def test_link_matrix_and_cross_cluster_find(lab):
+def test_link_matrix_and_cross_cluster_find(linked):
     playbook("link-clusters.yml", "--tags", "gateway")
     result, _seconds = playbook("link-clusters.yml", "--tags", "verify")
     assert result.returncode == 0, result.stdout
@@ -75,7 +82,7 @@ def test_link_matrix_and_cross_cluster_find(lab):
     assert len(re.findall(r"pynetdicom \S+\s+-> \S+\s+ok", out)) == 6
 
 
-def test_broken_hosts_entry_names_exactly_that_pair(lab):
+def test_broken_hosts_entry_names_exactly_that_pair(linked):
     path = hosts_path("valley-cm01")
     with open(path) as handle:
         original = handle.read()

@@ -1,0 +1,121 @@
+"""Every configuration-database module in every action state, on both lab databases, with the full rhythm:
+gathered -> check run (changes predicted, nothing written) -> real run (exactly the predicted commands, the
+table as predicted) -> re-run (nothing to do).
+
+The modules run as Ansible runs them on a node - one Python process reading its arguments - so the 48 runs
+take seconds; tests/lab/test_config_db.py runs the same modules through ansible-playbook.
+Also the Orthanc module's error messages against a real gateway.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from labutil import LAB_DIR, ROOT
+
+DATABASES = {
+    "sqlite": {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "valley.sqlite")},
+    "postgresql": {"engine": "postgresql", "host": "10.201.0.23", "name": "impax_valley", "user": "impax",
+                   "password": "lab-database-secret", "sslmode": "disable"},
+}
+NEW = {
+    "network_stations": {"ae_title": "NEW_STATION", "station_name": "NEW", "host": "new-host", "station_type": "PACS",
+                         "capabilities": {"transmit_to_station": True}},
+    "source_stations": {"ae_title": "NEW_SOURCE", "station_name": "NEW", "institution": "Valley Medical Centre",
+                        "department": "Radiology", "home_cm": "VLY_CM", "his_notifications": ["received"]},
+    "mapping_rows": {"pattern": "%NEW%", "rule": 77, "label": "NEW"},
+}
+KEY = {"network_stations": "ae_title", "source_stations": "ae_title", "mapping_rows": "pattern"}
+
+
+def module(name, args, check=False, diff=False):
+    path = os.path.join(ROOT, "build", "matrix-args.json")
+    with open(path, "w") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=diff)}, handle)
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "plugins", "modules", name + ".py"), path],
+                         capture_output=True, text=True, env=env, check=False)
+    return json.loads(out.stdout)
+
+
+def base_args(name, engine):
+    args = {"database": DATABASES[engine]}
+    if name == "mapping_rows":
+        args["table"] = "specialty"
+    return args
+
+
+def gathered(name, engine):
+    result = module(name, dict(base_args(name, engine), state="gathered"))
+    assert not result.get("failed"), result
+    return result["gathered"]
+
+
+def desired(name, state, current):
+    """A config for ``state`` that changes something on ``current``."""
+    key = KEY[name]
+    current = [i for i in current if i[key] != NEW[name][key]]  # NEW is added (again) below
+    first = dict(current[0])
+    if name == "mapping_rows":
+        changed = dict(first, rule=first["rule"] + 1)
+    elif name == "network_stations":
+        changed = dict(first, port=first["port"] + 1)
+    else:
+        changed = dict(first, demographic_layout="MAMMO_LAYOUT" if first["demographic_layout"] != "MAMMO_LAYOUT"
+                       else "GENERIC_LAYOUT")
+    if state == "merged":
+        return [{key: first[key], **dict((k, v) for k, v in changed.items() if v != first.get(k))}, NEW[name]]
+    if state == "replaced":
+        return [changed, NEW[name]]
+    if state == "overridden":
+        return [changed] + current[2:] + [NEW[name]]  # drops current[1]
+    return [{key: current[1][key]}]  # deleted
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("name", ["network_stations", "source_stations", "mapping_rows"])
+@pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "deleted"])
+def test_state_rhythm(lab_postgresql, engine, name, state):
+    current = gathered(name, engine)
+    if len([i for i in current if i[KEY[name]] != NEW[name][KEY[name]]]) < 3:  # give the table something to work on
+        seed = module(name, dict(base_args(name, engine), state="merged", config=[
+            dict(NEW[name], **{KEY[name]: "%s_SEED%d" % (NEW[name][KEY[name]], i)}) for i in range(3)]))
+        assert seed["changed"], seed
+        current = gathered(name, engine)
+    args = dict(base_args(name, engine), state=state, config=desired(name, state, current))
+
+    check = module(name, args, check=True, diff=True)
+    assert check["changed"] and check["commands"], check
+    assert gathered(name, engine) == current, "check mode wrote something"
+
+    real = module(name, args, diff=True)
+    assert real["changed"]
+    assert [c["sql"] for c in real["commands"]] == [c["sql"] for c in check["commands"]]
+    assert real["commands"] == check["commands"] and real["diff"] == check["diff"]
+    after = gathered(name, engine)
+    touched = set(c["key"] for c in real["commands"])
+    expected = [i for i in current if i[KEY[name]] not in touched] + real["after"]
+    assert sorted(after, key=lambda i: i[KEY[name]]) == sorted(expected, key=lambda i: i[KEY[name]])
+    assert len(after) == real["count_after"]
+
+    again = module(name, args)
+    assert not again["changed"] and again["commands"] == [], again
+
+
+GATEWAY = {"url": "http://10.201.0.21:8042", "username": "impax", "password": "lab-gateway-secret"}
+
+
+def test_gateway_errors_are_clear(lab_postgresql):
+    wrong = module("dicom_nodes", dict(GATEWAY, password="wrong", state="gathered"))
+    assert wrong["failed"] and "401 Unauthorized" in wrong["msg"] and "RemoteAccessAllowed" in wrong["msg"]
+    assert "wrong" not in json.dumps(wrong.get("invocation", {})), "the password is not echoed back"
+    closed = module("dicom_nodes", dict(GATEWAY, url="http://10.201.0.21:8043", state="gathered"))
+    assert closed["failed"] and "cannot reach http://10.201.0.21:8043" in closed["msg"]
+    bad = module("dicom_nodes", dict(GATEWAY, state="merged", modalities=[
+        {"name": "X", "ae_title": "THIS_AE_TITLE_IS_TOO_LONG", "host": "bad host"}]))
+    assert bad["failed"] and "refused before any call" in bad["msg"]
+    assert "17 characters" in bad["msg"] or "characters long" in bad["msg"]
+    assert "whitespace" in bad["msg"]

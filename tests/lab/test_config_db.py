@@ -21,7 +21,6 @@ DATABASES = {
 ODD = ["it's", "a;b", "100%", "Ünïcödé ✓", "two\nlines", '"quoted"', "'; DROP TABLE specialty_mapping; --"]
 
 
-
 def task(module, args, engine, **kw):
     return run_task(HOST, "impax.cluster_link." + module, args, database=DATABASES[engine], **kw)
 

@@ -16,7 +16,6 @@ GATEWAYS = {"harbor": "10.201.0.11", "valley": "10.201.0.21", "summit": "10.201.
 CM_NODES = ["harbor-cm01", "valley-cm01", "summit-cm01"]
 
 
-
 @pytest.fixture(scope="module")
 def linked(lab):
     """The lab with its hosts tables and configuration databases rolled out (the gateway stage comes next)."""

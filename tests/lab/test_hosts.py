@@ -10,7 +10,6 @@ from labutil import CMS, NODES, adhoc, hosts_digests, hosts_path, playbook, reca
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
 
-
 def test_hosts_tables_rollout(lab):
     inodes = dict((node, os.stat(hosts_path(node)).st_ino) for node in NODES)
     pristine = hosts_digests()

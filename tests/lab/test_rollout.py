@@ -12,7 +12,6 @@ from labutil import BIN, LAB_DIR, ROOT, environ, playbook, recap
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
 
-
 def changed_hosts(output):
     return dict((h, r["changed"]) for h, r in recap(output).items() if r["changed"])
 

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -95,10 +96,13 @@ def run_task(host, module, args, check=False, diff=False, database=None, timeout
         return subprocess.Popen(cmd, cwd=ROOT, env=environ(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True), out
     result = subprocess.run(cmd, cwd=ROOT, env=environ(), capture_output=True, text=True, timeout=timeout, check=False)
-    if not os.path.exists(out):
-        raise AssertionError(result.stdout + result.stderr)
-    with open(out) as handle:
-        return json.load(handle)
+    try:
+        if not os.path.exists(out):
+            raise AssertionError(result.stdout + result.stderr)
+        with open(out) as handle:
+            return json.load(handle)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def read_result(path):

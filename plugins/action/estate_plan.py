@@ -111,5 +111,9 @@ class ActionModule(ActionBase):
                 plan["estate"], len(blocking), "\n".join(_finding_line(f) for f in blocking),
                 "\nalso (not blocking):\n" + "\n".join(_finding_line(f) for f in others) if others else "")
             return result
-        result.update(plan=plan, summary=summary_lines(plan))
+        # a small index for the playbooks (grouping nodes, the summary): iterating the whole plan in
+        # templates is slow when the estate is large
+        index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"]})
+                     for name, c in plan["clusters"].items())
+        result.update(plan=plan, index=index, summary=summary_lines(plan))
         return result

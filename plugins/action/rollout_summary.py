@@ -61,9 +61,9 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         hostvars = task_vars["hostvars"]
-        plan = (hostvars["localhost"].get("impax_estate_plan") or {}).get("plan") or {}
+        index = self._task.args.get("index") or {}
         clusters = {}
-        for name, cluster in sorted((plan.get("clusters") or {}).items()):
+        for name, cluster in sorted(index.items()):
             stages = {}
             hosts = []
             for node in cluster["nodes"]:

@@ -125,6 +125,10 @@ plan:
     clusters:
       description: Per cluster - nodes, nodes_by_role, links, network_management, sources, mappings.
       type: dict
+index:
+  description: Per cluster, its nodes, database node and gateway node - small, for grouping hosts.
+  returned: when the estate is valid
+  type: dict
 plan_file:
   description: Where the plan was written.
   returned: when O(plan_file) is set

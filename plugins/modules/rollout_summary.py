@@ -12,13 +12,18 @@ module: rollout_summary
 short_description: Summarise, per cluster, what a link-clusters rollout changed and verified
 version_added: 0.1.0
 description:
-  - Reads the plan (C(impax_estate_plan) on localhost) and the results the rollout's roles registered on each
-    node - hosts tables, Network Management, Source Manager, mappings, DICOM gateway, verification - and returns
-    one line and one structured record per cluster.
+  - Reads the results the rollout's roles registered on each node of each cluster of O(index) - hosts tables,
+    Network Management, Source Manager, mappings, DICOM gateway, verification - and returns one line and one
+    structured record per cluster.
   - Runs on the controller only and changes nothing.
 author:
   - impax.cluster_link contributors (@impax)
-options: {}
+options:
+  index:
+    description: The C(index) that C(impax.cluster_link.estate_plan) returns (per cluster, its nodes, database node
+      and gateway node).
+    type: dict
+    required: true
 attributes:
   check_mode:
     support: full
@@ -35,6 +40,7 @@ attributes:
 EXAMPLES = r"""
 - name: Summarise the rollout
   impax.cluster_link.rollout_summary:
+    index: "{{ impax_estate_plan.index }}"
   register: rollout
 
 - name: Show it

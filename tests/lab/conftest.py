@@ -15,7 +15,8 @@ def _lab(*extra):
     result, _seconds = playbook("playbooks/lab_up.yml", *extra)
     assert result.returncode == 0, result.stdout + result.stderr
     yield
-    playbook("playbooks/lab_down.yml", *extra)
+    down, _seconds = playbook("playbooks/lab_down.yml", *extra)
+    assert down.returncode == 0, "lab_down failed after this module:\n" + down.stdout[-4000:] + down.stderr[-2000:]
 
 
 @pytest.fixture(scope="module")

@@ -355,7 +355,7 @@ class Lab(object):
         for index, node in enumerate(self.spec["nodes"]):
             ns = self.ns(node)
             if ns in listed:
-                sh("ip", "netns", "delete", ns)
+                _retry(lambda: sh("ip", "netns", "delete", ns))  # a process may still be leaving the namespace
                 self.changed("namespace %s" % ns)
             if sh("ip", "link", "show", "ilv%d" % index, check=False).returncode == 0:
                 sh("ip", "link", "delete", "ilv%d" % index)
@@ -541,6 +541,17 @@ def _write_if_changed(path, text, lab, mode=0o644):
     os.chmod(path, mode)
     lab.changed("wrote %s" % os.path.basename(path))
     return True
+
+
+def _retry(action, attempts=20, delay=0.25):
+    for attempt in range(attempts):
+        try:
+            return action()
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+    return None
 
 
 def _wait_gone(pid, seconds=15):

@@ -11,6 +11,7 @@ Processes the lab starts are recorded (PID and start time) under
 ``changed`` and what happened, for the role's ``changed_when``.
 """
 
+import functools
 import glob
 import json
 import os
@@ -355,7 +356,7 @@ class Lab(object):
         for index, node in enumerate(self.spec["nodes"]):
             ns = self.ns(node)
             if ns in listed:
-                _retry(lambda: sh("ip", "netns", "delete", ns))  # a process may still be leaving the namespace
+                _retry(functools.partial(sh, "ip", "netns", "delete", ns))  # a process may still be leaving it
                 self.changed("namespace %s" % ns)
             if sh("ip", "link", "show", "ilv%d" % index, check=False).returncode == 0:
                 sh("ip", "link", "delete", "ilv%d" % index)

@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
-from labutil import lab_is_up, playbook, run_task  # noqa: E402
+from labutil import lab_is_up, playbook, run_task, report_figures  # noqa: E402
 
 import psycopg  # noqa: E402
 
@@ -105,10 +105,7 @@ def main():
                                 "ratio": round(drift_module[0] / drift_script[0], 2)},
         "noop_through_ansible_playbook_seconds": round(ansible_seconds, 2),
     }
-    print(json.dumps(figures, indent=1))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=1)
+    report_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
-from labutil import lab_is_up, playbook  # noqa: E402
+from labutil import lab_is_up, playbook, report_figures  # noqa: E402
 
 URL = "http://10.201.0.21:8042"
 MODULE = os.path.join(ROOT, "plugins", "modules", "dicom_nodes.py")
@@ -79,10 +79,7 @@ def main():
                           "script_seconds": round(script[0], 3), "script_calls": script[1],
                           "ratio": round(module[0] / script[0], 2)}
     figures = dict((k, v) for k, v in figures.items() if not k.startswith(("module_", "script_")))
-    print(json.dumps(figures, indent=1))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=1)
+    report_figures(figures, args.json)
 
 
 if __name__ == "__main__":

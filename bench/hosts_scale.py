@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "lab"))
-from labutil import NODES, ROOT, lab_is_up, playbook, recap  # noqa: E402
+from labutil import NODES, ROOT, lab_is_up, playbook, recap, report_figures  # noqa: E402
 
 
 def tasks_per_node(output):
@@ -57,10 +57,7 @@ def main():
     finally:
         if started:
             playbook("playbooks/lab_down.yml")
-    print(json.dumps(figures, indent=1))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=1)
+    report_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
-from labutil import BIN, LAB_DIR, NODES, environ, lab_is_up, playbook, recap  # noqa: E402
+from labutil import BIN, LAB_DIR, NODES, environ, lab_is_up, playbook, recap, report_figures  # noqa: E402
 
 CLUSTERS = {"harbor": (1, "HBR", "Harbor General Hospital"), "valley": (2, "VLY", "Valley Medical Centre"),
             "summit": (3, "SMT", "Summit Imaging Clinic")}
@@ -164,10 +164,7 @@ def main():
         "speedup_converged_vs_per_item": round(per_item * items / again),
         "speedup_first_vs_per_item": round(per_item * items / first),
     }
-    print(json.dumps(figures, indent=1))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=1)
+    report_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,11 @@ def run_task(host, module, args, check=False, diff=False, database=None, timeout
 def read_result(path):
     with open(path) as handle:
         return json.load(handle)
+
+
+def report_figures(figures, path=None):
+    """Print a benchmark's figures and, when asked, keep them as JSON (bench/*.py)."""
+    print(json.dumps(figures, indent=1))
+    if path:
+        with open(path, "w") as handle:
+            json.dump(figures, handle, indent=1)

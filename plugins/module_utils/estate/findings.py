@@ -55,6 +55,7 @@ RULES = {
     "ICL202": (ERROR, "10665", "shadowing: another site's row changes what a local description maps to"),
     "ICL203": (WARNING, "10665", "structural shadowing: a foreign row can take a local row's descriptions"),
     "ICL204": (INFO, "10665", "superset gives a label where the site's own table had none"),
+    "ICL205": (ERROR, "10665", "the synthesised superset holds exactly the sites' rows (re-run synthesize_mappings.yml)"),
 }
 
 

@@ -67,13 +67,14 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     """
     problems = []
     clusters = {}
-    estate = None
+    estate = superset = None
     first_host = {}
     for host in sorted(cluster_hosts):
         hv = hostvars[host]
         cluster = hv.get("impax_cluster")
         if estate is None:
             estate = hv.get("impax_estate")
+            superset = hv.get("impax_mapping_superset")
         if not isinstance(cluster, dict) or not cluster.get("name"):
             problems.append({"rule": "ICL101", "field": "impax_cluster",
                              "message": "host %s is in the clusters group but no impax_cluster.name applies to it "
@@ -100,7 +101,7 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     origins = variable_origins(inventory_dir, ["all"] + sorted(clusters), relative_to)
     for name in clusters:
         origins.setdefault(name, {}).setdefault("hosts", _hosts_file(inventory_dir, relative_to))
-    return {"estate": estate, "clusters": clusters, "origins": origins, "problems": problems}
+    return {"estate": estate, "superset": superset, "clusters": clusters, "origins": origins, "problems": problems}
 
 
 def _hosts_file(inventory_dir, relative_to):

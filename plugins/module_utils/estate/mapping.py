@@ -148,12 +148,29 @@ class MappingTable(object):
                 self._always.append(row)
         self._lengths = sorted(set(len(k) for k in self._by_segment))
 
+    def all_matches(self, text):
+        """Every row that matches ``text`` (in no particular order)."""
+        return [row for bucket in self._buckets(text) for row in bucket if row.matches(text)]
+
     def lookup(self, text):
         """The winning row for ``text``, or None.
 
         Candidate buckets are each in rule order; merging them lazily stops at
         the first row that matches, so a lookup rarely touches a whole bucket.
         """
+        buckets = self._buckets(text)
+        if len(buckets) == 1:
+            for row in buckets[0]:
+                if row.matches(text):
+                    return row
+            return None
+        for unused_order, unused_n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
+            if row.matches(text):
+                return row
+        return None
+
+    def _buckets(self, text):
+        """The index buckets whose rows can match ``text`` (each row is in exactly one bucket)."""
         buckets = [self._always] if self._always else []
         literal = self._literal.get(text)
         if literal is not None:
@@ -171,15 +188,7 @@ class MappingTable(object):
                     rows = index.get(piece)
                     if rows:
                         buckets.append(rows)
-        if len(buckets) == 1:
-            for row in buckets[0]:
-                if row.matches(text):
-                    return row
-            return None
-        for unused_order, unused_n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
-            if row.matches(text):
-                return row
-        return None
+        return buckets
 
     def label(self, text):
         row = self.lookup(text)
@@ -190,7 +199,7 @@ def site_rows(rows, site):
     return [Row(r["pattern"], r["rule"], r["label"], (site,)) for r in rows]
 
 
-def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=1000000):
+def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=1000000, renumbered=False):
     """Union of every site's rows of one table.
 
     ``tables_by_site``: {site: [ {pattern, rule, label}, ... ]} (already shape-checked).
@@ -227,7 +236,7 @@ def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=
                          file=origin(entries[0][0]),
                          data={"table": table, "pattern": pattern, "sites": [s for s, unused in entries]})
         numbers = sorted(set(r["rule"] for unused, r in entries))
-        if len(numbers) > 1:
+        if len(numbers) > 1 and not renumbered:
             where = ", ".join("%d at %s" % (r["rule"], s) for s, r in entries)
             findings.add("ICL022", "%s pattern %r has different rule numbers (%s); the superset uses %d"
                          % (table, pattern, where, numbers[0]),
@@ -236,6 +245,38 @@ def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=
         first = min(entries, key=lambda e: (e[1]["rule"], e[1]["label"]))[1]
         rows.append(Row(pattern, first["rule"], first["label"], [s for s, unused in entries]))
 
+    rows.sort(key=lambda r: r.order)
+    if not renumbered:
+        check_rule_hygiene(table, rows, findings, catch_all_rule)
+    return rows
+
+
+def given_superset(table, union, given, findings, catch_all_rule=1000000, file=None):
+    """The reviewed synthesised table, checked to hold exactly the union's rows (ICL205)."""
+    field = "impax_mapping_superset.%s" % table
+    wanted = dict((r.pattern, r) for r in union)
+    rows, seen = [], set()
+    for index, item in enumerate(given):
+        pattern = item["pattern"]
+        source = wanted.get(pattern)
+        if source is None:
+            findings.add("ICL205", "%s row %r is in the synthesised table but at no site any more; re-run "
+                         "synthesize_mappings.yml" % (table, pattern), obj=pattern, field="%s[%d]" % (field, index), file=file)
+            continue
+        if pattern in seen:
+            findings.add("ICL205", "%s row %r is listed twice in the synthesised table" % (table, pattern),
+                         obj=pattern, field="%s[%d]" % (field, index), file=file)
+            continue
+        seen.add(pattern)
+        if item["label"] != source.label:
+            findings.add("ICL205", "%s row %r maps to %s in the synthesised table but to %s at %s; re-run "
+                         "synthesize_mappings.yml" % (table, pattern, item["label"], source.label, "/".join(source.sites)),
+                         obj=pattern, field="%s[%d].label" % (field, index), file=file)
+        rows.append(Row(pattern, item["rule"], item["label"], source.sites))
+    for pattern in sorted(set(wanted) - seen):
+        findings.add("ICL205", "%s row %r (%s) is missing from the synthesised table; re-run synthesize_mappings.yml"
+                     % (table, pattern, "/".join(wanted[pattern].sites)), cluster=wanted[pattern].sites[0],
+                     obj=pattern, field=field, file=file)
     rows.sort(key=lambda r: r.order)
     check_rule_hygiene(table, rows, findings, catch_all_rule)
     return rows
@@ -363,17 +404,23 @@ def evaluate(rows, texts, table="body_part"):
     return [mt.label(t) for t in texts]
 
 
-def analyse(tables, samples_by_site, findings=None, origin=None, structural=True, catch_all_rule=1000000):
+def analyse(tables, samples_by_site, findings=None, origin=None, structural=True, catch_all_rule=1000000, given=None,
+            given_file=None):
     """Superset plus findings for one mapping table type.
 
-    ``tables``: {table: {site: [rows]}}; ``samples_by_site``: {table: {site: [samples]}}.
+    ``tables``: {table: {site: [rows]}}; ``samples_by_site``: {table: {site: [samples]}};
+    ``given``: {table: [rows]} synthesised tables to use instead of the union's numbers.
     Returns {table: [superset rows as dicts]}.
     """
     findings = findings if findings is not None else Findings()
     result = {}
     for table in sorted(tables):
         by_site = tables[table]
-        rows = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule)
+        if given is not None and table in given:
+            union = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule, renumbered=True)
+            rows = given_superset(table, union, given[table], findings, catch_all_rule=catch_all_rule, file=given_file)
+        else:
+            rows = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule)
         superset = MappingTable(rows, DEFAULT_LABELS[table])
         for site in sorted(by_site):
             own = MappingTable(site_rows(by_site[site], site), DEFAULT_LABELS[table])

@@ -32,6 +32,7 @@ CLUSTER_VARS = {
     "impax_mappings": ("dict", None),
     "impax_mapping_samples": ("dict", None),
     "impax_specialty_catalog": ("dict", None),
+    "impax_mapping_corpus": ("dict", None),
 }
 
 
@@ -119,7 +120,8 @@ class Estate(object):
         self.settings = estate or {"name": "unnamed", "strict": False, "linking": None,
                                    "cross_cluster_external_search": False, "patient_identity": None,
                                    "hub": None, "specialty_catalog": None, "patient_location_superset": False,
-                                   "mapping_catch_all_rule": 1000000}
+                                   "mapping_catch_all_rule": 1000000, "mapping_superset": "union"}
+        self.superset = self._load_superset(self.raw.get("superset"))
         clusters = self.raw.get("clusters") or {}
         if not clusters:
             self.add("ICL101", "the estate has no clusters: put each cluster's group under the clusters group",
@@ -130,7 +132,7 @@ class Estate(object):
     def _load_cluster(self, name, data):
         variables = data.get("vars") or {}
         cluster = {"name": name, "nodes": [], "cms": [], "stations": [], "destinations": [],
-                   "mappings": {}, "samples": {}, "catalog": {}, "settings": {}}
+                   "mappings": {}, "samples": {}, "catalog": {}, "corpus": {}, "settings": {}}
         for var, (kind, _spec) in CLUSTER_VARS.items():
             value = variables.get(var)
             if value is not None and not isinstance(value, dict if kind == "dict" else list):
@@ -223,8 +225,34 @@ class Estate(object):
                 for path, message in problems:
                     self.add("ICL101", message, name, var, path)
                 cluster[target][table] = [item for unused, item in items]
+        corpus = variables.get("impax_mapping_corpus") or {}
+        for table in sorted(corpus):
+            if table not in schema.MAPPING_TABLES or not isinstance(corpus[table], str):
+                self.add("ICL101", "impax_mapping_corpus maps a mapping table (%s) to a CSV file path"
+                         % ", ".join(schema.MAPPING_TABLES), name, "impax_mapping_corpus", "impax_mapping_corpus.%s" % table)
+            else:
+                cluster["corpus"][table] = corpus[table]
         catalog = variables.get("impax_specialty_catalog") or {}
         cluster["catalog"] = dict((str(k), str(v)) for k, v in catalog.items())
+
+    def _load_superset(self, tables):
+        """The estate-wide synthesised tables (impax_mapping_superset), shape-checked."""
+        checked = {}
+        if tables is None:
+            return checked
+        if not isinstance(tables, dict):
+            self.add("ICL101", "impax_mapping_superset must be a mapping of table to rows", var="impax_mapping_superset")
+            return checked
+        for table in sorted(tables):
+            if table not in schema.MAPPING_TABLES:
+                self.add("ICL101", "unknown mapping table %r (one of %s)" % (table, ", ".join(schema.MAPPING_TABLES)),
+                         var="impax_mapping_superset", path="impax_mapping_superset.%s" % table)
+                continue
+            items, problems = schema.check_list(schema.SUPERSET_ROW_SPEC, tables[table], "impax_mapping_superset.%s" % table)
+            for path, message in problems:
+                self.add("ICL101", message, var="impax_mapping_superset", path=path)
+            checked[table] = [item for unused, item in items]
+        return checked
 
     # -- views used by rules and the planner ---------------------------------------
     def all_nodes(self):

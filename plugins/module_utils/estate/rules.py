@@ -431,8 +431,16 @@ def analyse_mappings(estate, structural=True):
     def origin(site):
         return estate.origin(site, "impax_mappings")
 
+    given = None
+    if estate.settings.get("mapping_superset") == "synthesized":
+        given = estate.superset
+        for table in sorted(set(tables) - set(given)):
+            estate.add("ICL205", "impax_estate.mapping_superset is 'synthesized' but impax_mapping_superset has no %s "
+                       "table; run playbooks/synthesize_mappings.yml" % table, None, "impax_estate",
+                       "impax_estate.mapping_superset")
     return mapping.analyse(tables, samples, estate.findings, origin=origin, structural=structural,
-                           catch_all_rule=estate.settings.get("mapping_catch_all_rule") or 1000000)
+                           catch_all_rule=estate.settings.get("mapping_catch_all_rule") or 1000000, given=given,
+                           given_file=estate.origin("all", "impax_mapping_superset"))
 
 
 RULES = (rule_hosts, rule_ae_titles, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,

@@ -51,6 +51,9 @@ ESTATE_SPEC = dict(
     specialty_catalog=dict(type="dict"),
     patient_location_superset=dict(type="bool", default=False),
     mapping_catch_all_rule=dict(type="int", default=1000000),
+    # union: each row keeps its site's rule number; synthesized: the reviewed
+    # impax_mapping_superset written by playbooks/synthesize_mappings.yml.
+    mapping_superset=dict(type="str", choices=["union", "synthesized"], default="union"),
 )
 
 CLUSTER_SPEC = dict(
@@ -140,6 +143,8 @@ MAPPING_ROW_SPEC = dict(
     rule=dict(type="int", required=True),
     label=dict(type="str", required=True),
 )
+
+SUPERSET_ROW_SPEC = dict(MAPPING_ROW_SPEC, sites=dict(type="list", elements="str", default=[]))
 
 SAMPLE_SPEC = dict(
     description=dict(type="str", required=True),

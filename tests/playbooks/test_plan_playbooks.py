@@ -46,3 +46,39 @@ def test_broken_estate_stops_before_any_host(estate):
     # the only host that ran anything is the controller
     recap = output.split("PLAY RECAP")[-1]
     assert "localhost" in recap and not any(h in recap for h in ("alpha-", "beta-"))
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/synthesize_mappings.yml", "impax.cluster_link.synthesize_mappings"])
+def test_synthesize_mappings_writes_the_proposal_for_review(playbook, tmp_path):
+    import shutil
+    inventory = tmp_path / "example"
+    shutil.copytree(os.path.join(ROOT, "inventories", "example"), inventory)
+    written = inventory / "group_vars" / "all" / "mapping_superset.yml"
+    committed = written.read_text()
+    written.unlink()
+    reports = tmp_path / "reports"
+    result = run(playbook, "-i", str(inventory), "-e", "impax_report_dir=%s" % reports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert written.read_text() == committed  # the committed proposal is current
+    assert "naive union changes 5 (3322 studies), synthesised 0 (0)" in result.stdout.replace("\n        ", " ")
+    markdown = (reports / "mapping_synthesis.md").read_text()
+    assert "| north | 16 | 16082 | 5 (3322) | 0 (0) |" in markdown
+    html = (reports / "mapping_synthesis.html").read_text()
+    assert "<td>north</td>" in html and "CT HEAD WO CONTRAST" in html
+    again = run(playbook, "-i", str(inventory), "-e", "impax_report_dir=%s" % reports)
+    assert "changed=0" in again.stdout.split("PLAY RECAP")[-1], again.stdout
+
+
+def test_synthesize_mappings_names_a_bad_corpus(tmp_path):
+    import shutil
+    inventory = tmp_path / "example"
+    shutil.copytree(os.path.join(ROOT, "inventories", "example"), inventory)
+    corpus = inventory / "group_vars" / "south" / "study_descriptions.csv"
+    corpus.write_text("description,count\nCT CRANIAL,12\nCT ABD,lots\n")
+    before = (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text()
+    result = run("playbooks/synthesize_mappings.yml", "-i", str(inventory), "-e", "impax_report_dir=%s" % tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "group_vars/south/study_descriptions.csv line 3: count 'lots' is not a whole number" in output
+    assert "cluster south" in output and "impax_mapping_corpus.body_part" in output  # body_part is read first
+    assert (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text() == before

@@ -187,3 +187,65 @@ def test_output_does_not_depend_on_site_order(estate, rnd):
     first = synthesize("specialty", tables, ev)
     second = synthesize("specialty", shuffled_tables, shuffled_ev)
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
+# -- the example estate ----------------------------------------------------------------
+def example_synthesis():
+    import os
+
+    import yaml
+
+    from estate_helpers import ROOT, inventory_raw
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
+
+    inventory = os.path.join(ROOT, "inventories", "example")
+    estate = Estate(inventory_raw(inventory))
+    out = {}
+    for table, by_site in rules.mapping_tables(estate).items():
+        ev = {}
+        for site in by_site:
+            corpus = None
+            if estate.clusters[site]["corpus"].get(table):
+                with open(os.path.join(inventory, estate.clusters[site]["corpus"][table])) as handle:
+                    corpus = read_corpus(handle.read())
+            ev[site] = evidence(estate.clusters[site]["samples"].get(table), corpus)
+        out[table] = synthesize(table, by_site, ev)
+    with open(os.path.join(inventory, "group_vars", "all", "mapping_superset.yml")) as handle:
+        committed = yaml.safe_load(handle)["impax_mapping_superset"]
+    return out, committed
+
+
+def test_example_estate_synthesis_keeps_every_meaning_and_is_committed():
+    out, committed = example_synthesis()
+    # the reviewed file in the inventory is what the synthesiser proposes today
+    assert committed == dict((t, r["rows"]) for t, r in out.items())
+    specialty = out["specialty"]
+    assert specialty["conflicts"] == []
+    # the naive union changes North's and East's descriptions (South's %CT% at 50); the proposal none
+    assert specialty["report"]["north"]["naive"]["changed"] >= 3
+    assert "CT HEAD WO CONTRAST" in [e["description"] for e in specialty["report"]["north"]["naive"]["examples"]]
+    assert specialty["report"]["east"]["naive"]["changed"] >= 1
+    for table, result in out.items():
+        for site, entry in result["report"].items():
+            assert entry["synthesized"]["changed"] == 0, (table, site, entry)
+
+
+def test_example_plan_shadowing_is_only_what_the_synthesis_reported():
+    import os
+
+    from estate_helpers import ROOT, inventory_plan
+
+    out, unused = example_synthesis()
+    plan = inventory_plan(os.path.join(ROOT, "inventories", "example"))
+    assert plan["valid"]
+    assert [f for f in plan["findings"] if f["rule"] in ("ICL201", "ICL202", "ICL205")] == []
+    structural = sorted((f["data"]["table"], f["cluster"], f["data"]["local_row"]["pattern"], f["data"]["foreign_row"]["pattern"])
+                        for f in plan["findings"] if f["rule"] == "ICL203")
+    reported = sorted((t, u["site"], u["local_row"]["pattern"], u["foreign_row"]["pattern"])
+                      for t, r in out.items() for u in r["unevidenced"])
+    assert structural == reported and structural
+    assert all(f["severity"] == "info" for f in plan["findings"] if f["rule"] == "ICL203")
+    # the rollout carries the synthesised numbers
+    assert plan["clusters"]["north"]["mappings"]["specialty"] == [
+        dict((k, r[k]) for k in ("pattern", "rule", "label")) for r in out["specialty"]["rows"]]

@@ -350,7 +350,8 @@ def sample_shadowing(table, site, own, superset, samples, findings, origin=None)
                          cluster=site, obj=text, field=field, file=origin(site))
 
 
-def structural_shadowing(table, site, own, superset, findings, origin=None, candidates=STRUCTURAL_CANDIDATES):
+def structural_shadowing(table, site, own, superset, findings, origin=None, candidates=STRUCTURAL_CANDIDATES,
+                         severity=None):
     """Rows of other sites that can take descriptions a local row labels.
 
     For each local row ``p`` the foreign rows with a lower rule number and a
@@ -358,7 +359,8 @@ def structural_shadowing(table, site, own, superset, findings, origin=None, cand
     match a common string). A finding is reported only with an example string
     that the site's own table really maps through ``p`` and that the superset
     maps to another label, so every finding is proven; the search is bounded,
-    so absence is not proof (the sample check complements it).
+    so absence is not proof (the sample check complements it). Under a reviewed
+    synthesised table these are orders no evidence decided: ``severity`` info.
     """
     origin = origin or (lambda s: None)
     foreign = [r for r in superset.rows if site not in r.sites]
@@ -373,6 +375,7 @@ def structural_shadowing(table, site, own, superset, findings, origin=None, cand
         findings.add("ICL203", "%s row %s at %s can be overtaken by %s: e.g. %r would map to %s instead of %s"
                      % (table, local.describe(), site, winner.describe(), text, winner.label, local.label),
                      cluster=site, obj=local.pattern, field="impax_mappings.%s" % table, file=origin(site),
+                     severity=severity,
                      data={"table": table, "local_row": local.as_dict(), "foreign_row": winner.as_dict(),
                            "foreign_sites": list(winner.sites), "example": text})
         reported += 1
@@ -426,6 +429,7 @@ def analyse(tables, samples_by_site, findings=None, origin=None, structural=True
             own = MappingTable(site_rows(by_site[site], site), DEFAULT_LABELS[table])
             sample_shadowing(table, site, own, superset, samples_by_site.get(table, {}).get(site, []), findings, origin)
             if structural:
-                structural_shadowing(table, site, own, superset, findings, origin)
+                structural_shadowing(table, site, own, superset, findings, origin,
+                                     severity="info" if given is not None and table in given else None)
         result[table] = [dict(r.as_dict(), sites=list(r.sites)) for r in rows]
     return result

@@ -19,6 +19,8 @@ setup: $(VENV)/.done $(COLL)
 $(VENV)/.done: requirements.txt requirements-dev.txt
 	@python3 -m venv --help >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip)
 	@command -v shellcheck >/dev/null || (apt-get update -qq && apt-get install -y -qq shellcheck) || true
+	@# graphviz draws the estate picture in drift reports; chromium opens the report in the tests
+	@command -v dot >/dev/null && command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz chromium fonts-dejavu-core)
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@

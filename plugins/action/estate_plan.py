@@ -113,7 +113,8 @@ class ActionModule(ActionBase):
             return result
         # a small index for the playbooks (grouping nodes, the summary): iterating the whole plan in
         # templates is slow when the estate is large
-        index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"]})
+        index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
+                             "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
         result.update(plan=plan, index=index, summary=summary_lines(plan))
         return result

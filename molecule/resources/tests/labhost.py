@@ -44,6 +44,23 @@ def sql(cluster, query):
     return json.loads(out)
 
 
+SQLITE_WRITE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)"
+POSTGRES_WRITE = ("import psycopg, sys; c = psycopg.connect(host=sys.argv[1], dbname=sys.argv[3], user='impax', "
+                  "password='lab-database-secret'); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)")
+
+
+def sql_write(cluster, statement):
+    """Run one statement in the cluster's configuration database behind the collection's back; rows touched."""
+    python = "%s/.venv/bin/python" % ROOT
+    node = host("%s-db01" % cluster)
+    if ENGINE == "sqlite":
+        out = node.check_output("%s -c %s %s %s", python, SQLITE_WRITE, "%s/.build/lab/db/%s.sqlite" % (ROOT, cluster), statement)
+    else:
+        out = node.check_output("%s -c %s %s %s %s", python, POSTGRES_WRITE, "%s-db01" % cluster, statement,
+                                "impax_%s" % cluster)
+    return int(out)
+
+
 def orthanc(cluster, path):
     import json
     node = CMS[cluster][0]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate import schema
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import schema, windows
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 
 HOSTNAME_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -146,10 +146,14 @@ class Estate(object):
         cluster["settings"] = settings or {"name": name, "linking": None, "links": None, "topology_role": "peer",
                                            "update_syntax": "impax-6.5", "station_containers": [],
                                            "cc_objects": False, "archives_to_idc": False,
-                                           "default_report_source": None, "patient_id_domain": None}
+                                           "default_report_source": None, "patient_id_domain": None,
+                                           "change_windows": [], "drift_policy": None}
         if settings and settings["name"] != name:
             self.add("ICL101", "impax_cluster.name is %r but its variables belong to the inventory group %r"
                      % (settings["name"], name), name, "impax_cluster", "impax_cluster.name")
+        for index, window in enumerate(cluster["settings"].get("change_windows") or []):
+            for problem in windows.check_window(window, "impax_cluster.change_windows[%d]" % index):
+                self.add("ICL101", problem, name, "impax_cluster", problem.split(":")[0].split(" ")[0])
         for link_target, flags in sorted((cluster["settings"].get("links") or {}).items()):
             checked, problems = schema.check_shape(schema.LINK_FLAGS_SPEC, flags or {}, "impax_cluster.links.%s" % link_target)
             for path, message in problems:

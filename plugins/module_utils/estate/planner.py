@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules, windows
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import ERROR, INFO, WARNING
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
 
@@ -274,5 +274,9 @@ def plan_estate(raw, structural=True, strict=None):
                               if other != name and node],
             "sources": sources(estate, name, shared_sources),
             "mappings": tables,
+            "change_windows": cluster["settings"].get("change_windows") or [],
+            "drift_policy": dict(windows.DEFAULT_POLICY, **dict(
+                (k, v) for source in (estate.settings.get("drift_policy") or {}, cluster["settings"].get("drift_policy") or {})
+                for k, v in source.items() if v is not None)),
         }
     return plan

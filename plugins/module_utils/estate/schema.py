@@ -32,6 +32,18 @@ CAPABILITIES_SPEC = dict(
     send_storage_commit=dict(type="bool"),
 )
 
+DRIFT_RESOURCES = ["hosts", "network_management", "sources", "mappings", "dicom"]
+# auto: a scheduled drift check with correct=true fixes it; window: only inside one of the
+# cluster's change windows; report: never by itself (see docs/operations.md)
+DRIFT_POLICY_SPEC = dict((resource, dict(type="str", choices=["auto", "window", "report"])) for resource in DRIFT_RESOURCES)
+
+CHANGE_WINDOW_SPEC = dict(
+    days=dict(type="list", elements="str", required=True),
+    start=dict(type="str", required=True),
+    end=dict(type="str", required=True),
+    timezone=dict(type="str", required=True),
+)
+
 ESTATE_SPEC = dict(
     name=dict(type="str", required=True),
     description=dict(type="str"),
@@ -54,6 +66,7 @@ ESTATE_SPEC = dict(
     # union: each row keeps its site's rule number; synthesized: the reviewed
     # impax_mapping_superset written by playbooks/synthesize_mappings.yml.
     mapping_superset=dict(type="str", choices=["union", "synthesized"], default="union"),
+    drift_policy=dict(type="dict", options=DRIFT_POLICY_SPEC),
 )
 
 CLUSTER_SPEC = dict(
@@ -72,6 +85,8 @@ CLUSTER_SPEC = dict(
     station_containers=dict(type="list", elements="str", default=[]),
     database=dict(type="dict"),
     gateway=dict(type="dict"),
+    change_windows=dict(type="list", elements="dict", options=CHANGE_WINDOW_SPEC, default=[]),
+    drift_policy=dict(type="dict", options=DRIFT_POLICY_SPEC),
 )
 
 NODE_SPEC = dict(

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side step: decide, per cluster, whether a change may happen now.
+
+Documentation lives in plugins/modules/change_window.py.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import WindowError, decide, parse_now
+
+ARGUMENT_SPEC = dict(
+    index=dict(type="dict", required=True),
+    mode=dict(type="str", choices=["drift", "rollout"], default="rollout"),
+    correct=dict(type="bool", default=False),
+    now=dict(type="str"),
+    force_reason=dict(type="str"),
+    record_file=dict(type="path"),
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars or {})
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("change_window: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+        reason = (args["force_reason"] or "").strip() or None
+        try:
+            now = parse_now(args["now"])
+            decisions = decide(args["index"], now, correct=args["correct"], force_reason=reason, mode=args["mode"])
+        except WindowError as exc:
+            raise AnsibleActionFail("change_window: %s" % exc)
+        result.update(changed=False, clusters=decisions, now=now.isoformat())
+        refused = sorted(n for n, d in decisions.items() if not d["allowed"])
+        forced = sorted(n for n, d in decisions.items() if d["forced"])
+        if refused:
+            result.update(failed=True, msg="outside the change window, nothing was changed: %s. Wait for the window, or "
+                                           "force with a recorded reason: -e impax_force_reason='<change ticket: why>'" % "; ".join(
+                                               "cluster %s (windows: %s; now %s UTC)" % (
+                                                   n, " | ".join(decisions[n]["windows"]), now.strftime("%a %Y-%m-%d %H:%M"))
+                                               for n in refused))
+            return result
+        if forced:
+            record = {"time": now.isoformat(), "clusters": forced, "reason": reason, "user": _user(),
+                      "check_mode": bool(self._task.check_mode)}
+            result["forced"] = record
+            self._display.warning("change forced outside the window of %s: %s" % (", ".join(forced), reason))
+            if args["record_file"] and not self._task.check_mode:
+                directory = os.path.dirname(args["record_file"])
+                if directory:
+                    os.makedirs(directory, exist_ok=True)
+                with open(args["record_file"], "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record, sort_keys=True) + "\n")
+                result["record_file"] = args["record_file"]
+        return result
+
+
+def _user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

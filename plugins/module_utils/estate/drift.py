@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drift and change-plan reports: per cluster and resource, what differs, as data, Markdown, HTML and a picture.
+
+Input is what the reconcile modules returned (run in check mode, or for real
+where the policy allowed a correction); nothing here talks to a target.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import RESOURCES
+
+# Statuses, worst last; the estate's status is the worst of its resources'.
+IN_SYNC, CORRECTED, DRIFT, UNREACHABLE, ERROR = "in_sync", "corrected", "drift", "unreachable", "error"
+SEVERITY = {IN_SYNC: 0, CORRECTED: 1, DRIFT: 2, ERROR: 3, UNREACHABLE: 4}
+# Exit statuses of bin/impax-drift-check (documented in docs/operations.md).
+EXIT_STATUS = {IN_SYNC: 0, CORRECTED: 0, DRIFT: 2, UNREACHABLE: 3, ERROR: 1}
+COLOURS = {IN_SYNC: "#2e8b57", CORRECTED: "#1f77b4", DRIFT: "#e67e22", UNREACHABLE: "#c0392b", ERROR: "#c0392b"}
+FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), ("link_external_queries", "E"),
+                ("link_cluster_updates", "U"), ("link_prefetching", "P"))
+
+
+def worst(statuses):
+    statuses = list(statuses)
+    return max(statuses, key=lambda s: SEVERITY[s]) if statuses else IN_SYNC
+
+
+def resource_status(result, corrected):
+    """(status, objects, message) of one module result; ``corrected``: it ran for real."""
+    if result is None:
+        return ERROR, [], "no result: the task did not run on this host (an earlier failure?)"
+    if result.get("unreachable"):
+        return UNREACHABLE, [], str(result.get("msg", "unreachable"))
+    if result.get("failed"):
+        return ERROR, [], str(result.get("msg", "failed"))
+    if result.get("skipped"):
+        return IN_SYNC, [], "skipped"
+    if not result.get("changed"):
+        return IN_SYNC, [], ""
+    objects = _objects(result)
+    return (CORRECTED if corrected else DRIFT), objects, ""
+
+
+def _objects(result):
+    """What differs, one entry per object: its key, the operation and the fields (before -> after)."""
+    if isinstance(result.get("modalities"), dict):  # dicom_nodes: one reconcile result per kind
+        out = []
+        for kind, label in (("modalities", "modality"), ("peers", "peer")):
+            if isinstance(result.get(kind), dict):
+                out += [dict(entry, key="%s %s" % (label, entry["key"])) for entry in _from_commands(result[kind]["commands"])]
+        return out
+    if "commands" in result:
+        return _from_commands(result["commands"])
+    # hosts_block: entries of the managed block, keyed by host name
+    before = dict((e["hostname"], e) for e in result.get("before") or [])
+    after = dict((e["hostname"], e) for e in result.get("after") or [])
+    out = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if old is None:
+            out.append({"key": name, "op": "create", "values": new})
+        elif new is None:
+            out.append({"key": name, "op": "delete", "values": old})
+        else:
+            fields = dict((f, {"before": old.get(f), "after": new.get(f)}) for f in sorted(set(old) | set(new))
+                          if old.get(f) != new.get(f))
+            out.append({"key": name, "op": "update", "fields": fields})
+    return out
+
+
+def _from_commands(commands):
+    out = []
+    for command in commands:
+        key = command.get("key")
+        entry = {"key": "/".join(str(k) for k in key) if isinstance(key, (list, tuple)) else str(key), "op": command.get("op")}
+        if command.get("fields"):
+            entry["fields"] = dict((f, {"before": pair[0], "after": pair[1]}) for f, pair in sorted(command["fields"].items()))
+        elif command.get("values") is not None:
+            entry["values"] = command["values"]
+        out.append(entry)
+    return out
+
+
+def build(index, results, decisions, check_only, estate, now, kind="drift"):
+    """The report: ``results`` = {cluster: {resource: [(where, module result or None)]}}."""
+    clusters = {}
+    for name in sorted(index):
+        decision = (decisions or {}).get(name) or {}
+        resources = {}
+        for resource, items in sorted((results.get(name) or {}).items()):
+            base = resource.split(".")[0]
+            corrected = not check_only and bool((decision.get("correct") or {}).get(base))
+            entries = []
+            for where, result in items:
+                status, objects, message = resource_status(result, corrected)
+                entries.append({"where": where, "status": status, "objects": objects, "message": message})
+            resources[resource] = {"status": worst(e["status"] for e in entries), "policy": (decision.get("policy") or {}).get(base),
+                                   "corrected": corrected, "targets": entries}
+        clusters[name] = {"status": worst(r["status"] for r in resources.values()), "resources": resources,
+                          "window": decision.get("window"), "windows": decision.get("windows") or []}
+    status = worst(c["status"] for c in clusters.values())
+    return {"format": 1, "kind": kind, "estate": estate, "now": now, "status": status,
+            "exit_status": EXIT_STATUS[status], "clusters": clusters,
+            "counts": dict((s, sum(1 for c in clusters.values() for r in c["resources"].values() if r["status"] == s))
+                           for s in SEVERITY)}
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+def flag_letters(flags):
+    return "".join(letter for flag, letter in FLAG_LETTERS if flags.get(flag)) or "-"
+
+
+def estate_dot(report, plan):
+    """Graphviz source of the linked estate: clusters (with their CMs) coloured by status, links with flags."""
+    lines = ["digraph estate {", '  graph [rankdir=LR, fontname="DejaVu Sans", label=%s, labelloc=t];' % _q(
+        "%s - %s" % (report["estate"], report["status"].replace("_", " "))),
+             '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="DejaVu Sans"];',
+             '  edge [fontname="DejaVu Sans", fontsize=10];']
+    for name in sorted(plan["clusters"]):
+        status = report["clusters"].get(name, {}).get("status", IN_SYNC)
+        cluster = plan["clusters"][name]
+        lines.append("  subgraph %s {" % _q("cluster_" + name))
+        lines.append('    label=%s; color=%s; penwidth=3; style="rounded";' % (_q("%s (%s)" % (name, status.replace("_", " "))),
+                                                                          _q(COLOURS[status])))
+        for cm in cluster["connectivity_managers"]:
+            lines.append("    %s [label=%s];" % (_q("%s/%s" % (name, cm)), _q(cm)))
+        if not cluster["connectivity_managers"]:
+            lines.append("    %s [label=%s];" % (_q("%s/" % name), _q(name)))
+        lines.append("  }")
+    # one edge per linked pair, labelled with each direction's flags, so the picture stays readable
+    for name in sorted(plan["clusters"]):
+        for other in sorted(plan["clusters"][name]["links"]):
+            if other <= name or other not in plan["clusters"]:
+                continue
+            ways = [(a, b, plan["clusters"][a]["links"].get(b) or {}) for a, b in ((name, other), (other, name))]
+            ways = [(a, b, flags) for a, b, flags in ways if flags.get("cluster_linking")]
+            if not ways:
+                continue
+            pair = worst([report["clusters"].get(name, {}).get("status", IN_SYNC),
+                          report["clusters"].get(other, {}).get("status", IN_SYNC)])
+            label = "\\n".join("%s->%s %s" % (a, b, flag_letters(flags)) for a, b, flags in ways)
+            lines.append("  %s -> %s [dir=%s, label=\"%s\", color=%s, fontcolor=%s];" % (
+                _q(_anchor(plan, ways[0][0])), _q(_anchor(plan, ways[0][1])), "both" if len(ways) == 2 else "forward",
+                label.replace('"', '\\"'), _q(COLOURS[pair]), _q(COLOURS[pair])))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _anchor(plan, name):
+    cms = plan["clusters"][name]["connectivity_managers"]
+    return "%s/%s" % (name, cms[0] if cms else "")
+
+
+def _q(text):
+    return '"%s"' % str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _object_text(obj):
+    if obj.get("fields"):
+        return "; ".join("%s: %s -> %s" % (f, _short(v.get("before")), _short(v.get("after"))) for f, v in sorted(obj["fields"].items()))
+    if obj.get("values") is not None:
+        return _short(obj["values"])
+    return ""
+
+
+def _short(value, size=160):
+    text = str(value)
+    return text if len(text) <= size else text[:size - 3] + "..."
+
+
+TITLES = {"drift": "Drift report", "plan": "Change plan for approval"}
+
+
+def markdown(report):
+    lines = ["# %s - estate %s" % (TITLES.get(report["kind"], "Report"), report["estate"]), "",
+             "Status: **%s** (exit status %d), at %s." % (report["status"].replace("_", " "), report["exit_status"], report["now"]), ""]
+    lines += ["| cluster | resource | status | policy | where | objects |", "|---|---|---|---|---|---|"]
+    for name, cluster in sorted(report["clusters"].items()):
+        for resource, entry in sorted(cluster["resources"].items()):
+            for target in entry["targets"]:
+                lines.append("| %s | %s | %s | %s | %s | %d |" % (name, resource, target["status"], entry["policy"] or "",
+                                                                  target["where"], len(target["objects"])))
+    for name, cluster in sorted(report["clusters"].items()):
+        for resource, entry in sorted(cluster["resources"].items()):
+            for target in entry["targets"]:
+                if target["objects"] or target["message"]:
+                    lines += ["", "## %s / %s on %s: %s" % (name, resource, target["where"], target["status"])]
+                    if target["message"]:
+                        lines.append("- %s" % target["message"])
+                    for obj in target["objects"]:
+                        lines.append("- %s `%s` %s" % (obj["op"], obj["key"], _object_text(obj)))
+    return "\n".join(lines) + "\n"
+
+
+def html_page(report, svg):
+    e = html.escape
+    rows = []
+    for name, cluster in sorted(report["clusters"].items()):
+        for resource, entry in sorted(cluster["resources"].items()):
+            for target in entry["targets"]:
+                details = "".join("<li>%s <code>%s</code> %s</li>" % (e(str(o["op"])), e(str(o["key"])), e(_object_text(o)))
+                                  for o in target["objects"])
+                if target["message"]:
+                    details = "<li>%s</li>%s" % (e(target["message"]), details)
+                rows.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><ul>%s</ul></td></tr>' % (
+                    e(target["status"]), e(name), e(resource), e(target["status"].replace("_", " ")),
+                    e(entry["policy"] or ""), e(target["where"]), details))
+    return """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>%(title)s - %(estate)s</title>
+<style>
+body { font-family: "DejaVu Sans", sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; width: 100%%; } th, td { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
+tr.in_sync td:nth-child(3) { background: #e3f6e5; } tr.corrected td:nth-child(3) { background: #dbe9f7; }
+tr.drift td:nth-child(3) { background: #fdebd0; } tr.unreachable td:nth-child(3), tr.error td:nth-child(3) { background: #f5b7b1; }
+.status { font-size: 1.4em; padding: 6px 12px; color: #fff; background: %(colour)s; display: inline-block; }
+figure { margin: 1em 0; } ul { margin: 0; padding-left: 1.2em; }
+</style></head>
+<body>
+<h1>%(title)s - %(estate)s</h1>
+<p><span class="status">%(status)s</span> exit status %(exit)d, at %(now)s</p>
+<figure>%(svg)s</figure>
+<table><tr><th>cluster</th><th>resource</th><th>status</th><th>policy</th><th>where</th><th>what differs</th></tr>
+%(rows)s
+</table>
+</body></html>
+""" % {"title": e(TITLES.get(report["kind"], "Report")), "estate": e(report["estate"]), "status": e(report["status"].replace("_", " ")),
+       "colour": COLOURS[report["status"]], "exit": report["exit_status"], "now": e(report["now"]),
+       "svg": svg or "<p>(no picture: Graphviz <code>dot</code> is not installed)</p>", "rows": "\n".join(rows)}
+
+
+__all__ = ["build", "estate_dot", "markdown", "html_page", "RESOURCES", "EXIT_STATUS"]

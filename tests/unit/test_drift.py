@@ -1,0 +1,71 @@
+"""Drift reports from module results (pure logic: statuses, objects and fields, the picture's source)."""
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import drift
+
+
+def nm_result(changed=True):
+    return {"changed": changed, "commands": [{"op": "update", "key": "HBR_CM", "fields": {"link_prefetching": [False, True]}}]
+            if changed else []}
+
+
+def hosts_result():
+    return {"changed": True,
+            "before": [{"hostname": "a-cm", "ip": "10.0.0.250", "aliases": []}, {"hostname": "old", "ip": "10.0.0.9", "aliases": []}],
+            "after": [{"hostname": "a-cm", "ip": "10.0.0.1", "aliases": []}, {"hostname": "new", "ip": "10.0.0.2", "aliases": []}]}
+
+
+PLAN = {"estate": "unit", "clusters": {
+    "a": {"connectivity_managers": ["A_CM"], "links": {"b": {"cluster_linking": True, "link_prefetching": True}}},
+    "b": {"connectivity_managers": ["B_CM"], "links": {"a": {"cluster_linking": True}}}}}
+
+
+def test_statuses_objects_and_fields():
+    results = {"a": {"hosts": [("a-cm", hosts_result()), ("a-db", {"changed": False})],
+                     "network_management": [("a-db", nm_result())],
+                     "dicom": [("a-cm", {"changed": True, "modalities": {"commands": [{"op": "create", "key": "X", "values": {"name": "X"}}]},
+                                         "peers": {"commands": []}, "commands": [{"method": "PUT"}]})]},
+               "b": {"hosts": [("b-cm", {"unreachable": True, "msg": "ssh: no route"})],
+                     "sources": [("b-db", {"failed": True, "msg": "database is down"})]}}
+    decisions = {"a": {"correct": {"hosts": True, "network_management": False, "dicom": False}, "policy": {"hosts": "auto"}},
+                 "b": {"correct": {}}}
+    report = drift.build(PLAN["clusters"], results, decisions, False, "unit", "2026-11-28T00:00:00+00:00")
+    a = report["clusters"]["a"]["resources"]
+    assert a["hosts"]["status"] == "corrected" and a["hosts"]["policy"] == "auto"
+    assert a["hosts"]["targets"][0]["objects"] == [
+        {"key": "a-cm", "op": "update", "fields": {"ip": {"before": "10.0.0.250", "after": "10.0.0.1"}}},
+        {"key": "new", "op": "create", "values": {"hostname": "new", "ip": "10.0.0.2", "aliases": []}},
+        {"key": "old", "op": "delete", "values": {"hostname": "old", "ip": "10.0.0.9", "aliases": []}}]
+    assert a["hosts"]["targets"][1]["status"] == "in_sync"
+    assert a["network_management"]["status"] == "drift"
+    assert a["network_management"]["targets"][0]["objects"] == [
+        {"key": "HBR_CM", "op": "update", "fields": {"link_prefetching": {"before": False, "after": True}}}]
+    assert a["dicom"]["targets"][0]["objects"] == [{"key": "modality X", "op": "create", "values": {"name": "X"}}]
+    b = report["clusters"]["b"]
+    assert b["resources"]["hosts"]["status"] == "unreachable" and b["resources"]["sources"]["status"] == "error"
+    assert b["resources"]["sources"]["targets"][0]["message"] == "database is down"
+    assert b["status"] == "unreachable" and report["status"] == "unreachable" and report["exit_status"] == 3
+    assert report["counts"]["drift"] == 2 and report["counts"]["corrected"] == 1
+    # the same results in --check: nothing counts as corrected
+    checked = drift.build(PLAN["clusters"], results, decisions, True, "unit", "now")
+    assert checked["clusters"]["a"]["resources"]["hosts"]["status"] == "drift"
+    assert drift.resource_status(None, False)[0] == "error"
+
+
+def test_exit_statuses_are_the_documented_ones():
+    assert drift.EXIT_STATUS == {"in_sync": 0, "corrected": 0, "drift": 2, "unreachable": 3, "error": 1}
+    in_sync = drift.build(PLAN["clusters"], {"a": {"hosts": [("a-cm", {"changed": False})]}}, {}, False, "unit", "now")
+    assert in_sync["status"] == "in_sync" and in_sync["exit_status"] == 0
+
+
+def test_picture_and_documents_name_every_cluster_link_and_change():
+    results = {"a": {"network_management": [("a-db", nm_result())]}, "b": {"hosts": [("b-cm", {"changed": False})]}}
+    report = drift.build(PLAN["clusters"], results, {}, False, "unit", "now")
+    dot = drift.estate_dot(report, PLAN)
+    assert 'subgraph "cluster_a"' in dot and 'label="a (drift)"' in dot and 'label="b (in sync)"' in dot
+    assert 'label="a->b LP\\nb->a L"' in dot and "dir=both" in dot
+    assert drift.COLOURS["drift"] in dot
+    md = drift.markdown(report)
+    assert "| a | network_management | drift |" in md and "update `HBR_CM` link_prefetching: False -> True" in md
+    page = drift.html_page(report, "<svg><text>a</text></svg>")
+    assert "<svg><text>a</text></svg>" in page and "link_prefetching: False -&gt; True" in page
+    assert "Graphviz" in drift.html_page(report, None)

@@ -47,9 +47,9 @@ unit: setup
 lab-test: setup
 	$(PY) -m pytest -q tests/lab tests/integration
 
-## molecule: the four scenarios on the lab (default, postgresql, brownfield, bad_estate)
+## molecule: the five scenarios on the lab (default, postgresql, brownfield, bad_estate, drift)
 molecule: setup
-	for scenario in default postgresql brownfield bad_estate; do $(BIN)/molecule test -s $$scenario || exit 1; done
+	for scenario in default postgresql brownfield bad_estate drift; do $(BIN)/molecule test -s $$scenario || exit 1; done
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

@@ -47,9 +47,13 @@ class ActionModule(ActionBase):
         result.update(changed=False, clusters=decisions, now=now.isoformat())
         refused = sorted(n for n, d in decisions.items() if not d["allowed"])
         forced = sorted(n for n, d in decisions.items() if d["forced"])
-        if refused:
+        if refused and self._task.check_mode and args["mode"] == "rollout":
+            # --check is the preview for change approval: it may run at any time
+            self._display.warning("outside the change window (check mode only previews): %s" % ", ".join(refused))
+            result["outside_window"] = refused
+        elif refused:
             result.update(failed=True, msg="outside the change window, nothing was changed: %s. Wait for the window, or "
-                                           "force with a recorded reason: -e impax_force_reason='<change ticket: why>'" % "; ".join(
+                                           "force with a recorded reason: -e \"impax_force_reason='<change ticket: why>'\"" % "; ".join(
                                                "cluster %s (windows: %s; now %s UTC)" % (
                                                    n, " | ".join(decisions[n]["windows"]), now.strftime("%a %Y-%m-%d %H:%M"))
                                                for n in refused))

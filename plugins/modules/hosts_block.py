@@ -52,9 +52,10 @@ options:
         description: One line of text written after C(#), such as the AE title (KB 9090).
         type: str
   state:
-    description: V(present) writes the block; V(absent) removes it.
+    description: V(present) writes the block; V(absent) removes it; V(gathered) returns the entries the block holds
+      now (the same shape as O(entries), so a snapshot can be written back).
     type: str
-    choices: [present, absent]
+    choices: [present, absent, gathered]
     default: present
   marker:
     description: Names the block; two different markers are two independent blocks.
@@ -108,6 +109,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+gathered:
+  description: The entries of the managed block (empty when there is no block).
+  returned: when O(state=gathered)
+  type: list
+  elements: dict
+  sample: [{"ip": "10.201.0.11", "hostname": "harbor-cm01", "aliases": [], "comment": "cluster harbor"}]
 changed:
   description: Whether the file changed (or would change in check mode).
   returned: always
@@ -174,6 +181,8 @@ def run(module):
 
     try:
         hosts = hf.HostsFile(text, params["marker"])
+        if params["state"] == "gathered":
+            module.exit_json(changed=False, gathered=hosts.managed_entries())
         entries = hf.normalise_entries(params["entries"]) if params["state"] == "present" else []
         if params["state"] == "present":
             block = hf.render_block(entries, params["marker"], hosts.newline)
@@ -227,7 +236,7 @@ def main():
                 aliases=dict(type="list", elements="str", default=[]),
                 comment=dict(type="str"),
             )),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+            state=dict(type="str", choices=["present", "absent", "gathered"], default="present"),
             marker=dict(type="str", default=hf.DEFAULT_MARKER),
             on_conflict=dict(type="str", choices=["error", "warn"], default="error"),
             own_hostname=dict(type="str"),

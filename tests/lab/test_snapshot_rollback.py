@@ -1,0 +1,103 @@
+"""Snapshot -> change -> rollback restores the earlier state exactly; change windows refuse or record a forced rollout."""
+
+import glob
+import json
+import os
+import shutil
+
+import yaml
+
+from labutil import ROOT, playbook, recap
+
+
+def snapshot(folder, name):
+    """Take a snapshot named ``name`` under ``folder``; the per-cluster states without their id."""
+    result, unused = playbook("playbooks/take_snapshot.yml", "-e", "impax_snapshot_dir=%s" % folder,
+                              "-e", "impax_snapshot_id=%s" % name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    states = {}
+    for path in sorted(glob.glob(os.path.join(folder, "impax-lab", name, "*.json"))):
+        with open(path) as handle:
+            state = json.load(handle)
+        state.pop("id")
+        states[state["cluster"]] = state
+    assert sorted(states) == ["harbor", "summit", "valley"]
+    return states
+
+
+def changed_inventory(tmp_path):
+    """The lab estate with a change: a new station at harbor, a changed mapping row, narrower links from valley."""
+    inventory = tmp_path / "lab"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    stations = inventory / "group_vars" / "harbor" / "stations.yml"
+    data = yaml.safe_load(stations.read_text())
+    data["impax_stations"].append({"station_name": "MR9", "ae_title": "HBR_MR9", "host": "hbr-mr9", "ip": "10.201.0.99",
+                                   "institution": data["impax_stations"][0]["institution"],
+                                   "department": data["impax_stations"][0]["department"], "home_cm": "HBR_CM"})
+    stations.write_text(yaml.safe_dump(data))
+    cluster = inventory / "group_vars" / "valley" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["linking"] = {"link_prefetching": False}
+    cluster.write_text(yaml.safe_dump(data))
+    return inventory
+
+
+def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    folder = str(tmp_path / "snapshots")
+    before = snapshot(folder, "before")
+
+    change, unused = playbook("link-clusters.yml", inventory=str(changed_inventory(tmp_path)),
+                              IMPAX_PROJECT_DIR=ROOT)
+    assert change.returncode == 0, change.stdout[-3000:]
+    assert sum(recap(change.stdout)[h]["changed"] for h in recap(change.stdout)) > 0
+    # the rollout took its own snapshot first: the same state as "before"
+    taken = [line for line in change.stdout.splitlines() if "Snapshot " in line]
+    assert taken, change.stdout[-2000:]
+    changed = snapshot(folder, "changed")
+    assert changed != before
+    assert "HBR_MR9" in json.dumps(changed["harbor"]["sources"]) + json.dumps(changed["valley"]["sources"])
+
+    rollback, unused = playbook("playbooks/rollback.yml", "-e", "impax_snapshot=%s" % os.path.join(folder, "impax-lab", "before"))
+    assert rollback.returncode == 0, rollback.stdout[-3000:]
+    after = snapshot(folder, "after")
+    assert after == before
+
+
+def test_rollback_refuses_a_missing_snapshot(lab, tmp_path):
+    result, unused = playbook("playbooks/rollback.yml", "-e", "impax_snapshot=%s" % (tmp_path / "nothing"))
+    assert result.returncode != 0
+    assert "no snapshot of cluster harbor" in result.stdout
+    assert all(counts["changed"] == 0 for counts in recap(result.stdout).values())
+
+
+def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_path):
+    inventory = tmp_path / "windowed"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["change_windows"] = [{"days": ["sat", "sun"], "start": "22:00", "end": "04:00",
+                                                "timezone": "Europe/Brussels"}]
+    cluster.write_text(yaml.safe_dump(data))
+    tuesday = "2026-11-24T10:00:00+01:00"
+    refused, unused = playbook("link-clusters.yml", "-e", "impax_now=%s" % tuesday, inventory=str(inventory),
+                               IMPAX_PROJECT_DIR=ROOT)
+    assert refused.returncode != 0
+    assert "outside the change window, nothing was changed: cluster summit" in refused.stdout
+    assert "impax_force_reason" in refused.stdout
+    assert set(recap(refused.stdout)) == {"localhost"}  # no node was touched
+
+    record = tmp_path / "forced.jsonl"
+    forced, unused = playbook("link-clusters.yml", "-e", "impax_now=%s" % tuesday,
+                              "-e", "impax_force_reason='CHG0042 replaced CM'", "-e", "impax_change_record=%s" % record,
+                              inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert forced.returncode == 0, forced.stdout[-3000:]
+    entry = json.loads(record.read_text().splitlines()[-1])
+    assert entry["clusters"] == ["summit"] and entry["reason"] == "CHG0042 replaced CM"
+    assert entry["time"].startswith("2026-11-24T09:00:00")
+
+    inside, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-28T23:30:00+01:00",
+                              "-e", "impax_change_record=%s" % record, inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert inside.returncode == 0, inside.stdout[-3000:]
+    assert len(record.read_text().splitlines()) == 1  # inside the window: nothing to record

@@ -177,8 +177,16 @@ TITLES = {"drift": "Drift report", "plan": "Change plan for approval"}
 
 
 def markdown(report):
-    lines = ["# %s - estate %s" % (TITLES.get(report["kind"], "Report"), report["estate"]), "",
-             "Status: **%s** (exit status %d), at %s." % (report["status"].replace("_", " "), report["exit_status"], report["now"]), ""]
+    lines = ["# %s - estate %s" % (TITLES.get(report["kind"], "Report"), report["estate"]), ""]
+    if report["kind"] == "plan":
+        changing = sorted(set("%s / %s" % (n, r) for n, c in report["clusters"].items() for r, e in c["resources"].items()
+                              if e["status"] == DRIFT))
+        lines += ["Computed at %s against the live targets: %s." % (
+            report["now"], ("%d resource(s) will change: %s" % (len(changing), ", ".join(changing))) if changing
+            else "nothing will change"), "", "Status *drift* below means: the rollout will change this.", ""]
+    else:
+        lines += ["Status: **%s** (exit status %d), at %s." % (report["status"].replace("_", " "), report["exit_status"],
+                                                               report["now"]), ""]
     lines += ["| cluster | resource | status | policy | where | objects |", "|---|---|---|---|---|---|"]
     for name, cluster in sorted(report["clusters"].items()):
         for resource, entry in sorted(cluster["resources"].items()):

@@ -48,8 +48,23 @@ def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
     folder = str(tmp_path / "snapshots")
     before = snapshot(folder, "before")
 
-    change, unused = playbook("link-clusters.yml", inventory=str(changed_inventory(tmp_path)),
-                              IMPAX_PROJECT_DIR=ROOT)
+    proposed = str(changed_inventory(tmp_path))
+    # the plan of the change, for approval, before it is made
+    reports = tmp_path / "reports"
+    approval, unused = playbook("playbooks/change_plan.yml", "-e", "impax_report_dir=%s" % reports, inventory=proposed,
+                                IMPAX_PROJECT_DIR=ROOT)
+    assert approval.returncode == 0, approval.stdout[-3000:]
+    with open(reports / "plan-impax-lab.json") as handle:
+        planned = json.load(handle)
+    assert planned["kind"] == "plan" and planned["status"] == "drift"
+    changing = sorted((n, r) for n, c in planned["clusters"].items() for r, e in c["resources"].items() if e["status"] == "drift")
+    assert ("harbor", "sources") in changing and ("valley", "network_management") in changing
+    document = (reports / "plan-impax-lab.md").read_text()
+    assert document.startswith("# Change plan for approval - estate impax-lab") and "HBR_MR9" in document
+    assert "Change plan for approval" in (reports / "plan-impax-lab.html").read_text()
+    assert snapshot(folder, "planned") == before  # the plan changed nothing
+
+    change, unused = playbook("link-clusters.yml", inventory=proposed, IMPAX_PROJECT_DIR=ROOT)
     assert change.returncode == 0, change.stdout[-3000:]
     assert sum(recap(change.stdout)[h]["changed"] for h in recap(change.stdout)) > 0
     # the rollout took its own snapshot first: the same state as "before"
@@ -101,3 +116,35 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
                               "-e", "impax_change_record=%s" % record, inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert inside.returncode == 0, inside.stdout[-3000:]
     assert len(record.read_text().splitlines()) == 1  # inside the window: nothing to record
+
+
+def test_scheduled_runner_exit_statuses(lab, tmp_path):
+    import subprocess
+    import sys
+
+    from labutil import environ
+
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    runner = [sys.executable, os.path.join(ROOT, "roles", "drift_schedule", "files", "impax_drift_check.py"),
+              "--project-dir", ROOT, "--inventory", "inventories/lab", "--playbook", "playbooks/drift_check.yml",
+              "--report-dir", str(tmp_path / "reports"), "--lock-file", str(tmp_path / "lock")]
+    env = environ(IMPAX_PROJECT_DIR=ROOT)
+
+    def run_runner(*extra):
+        return subprocess.run(runner + list(extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    in_sync = run_runner()
+    assert in_sync.returncode == 0, in_sync.stdout[-3000:]
+    assert "estate impax-lab in_sync" in in_sync.stdout
+    # a modality deleted behind the collection's back: drift (2); the policy lets a correcting run fix it (0)
+    from labutil import adhoc
+    gone = adhoc("summit-cm01", "ansible.builtin.uri",
+                 "url=http://summit-cm01:8042/modalities/HBR_CM method=DELETE url_username=impax "
+                 "url_password=lab-gateway-secret force_basic_auth=true")
+    assert gone.returncode == 0, gone.stdout
+    drift = run_runner()
+    assert drift.returncode == 2, drift.stdout[-3000:]
+    corrected = run_runner("--correct")
+    assert corrected.returncode == 0 and "estate impax-lab corrected" in corrected.stdout, corrected.stdout[-3000:]
+    assert run_runner().returncode == 0

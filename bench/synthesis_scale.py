@@ -18,10 +18,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import conftest  # noqa: E402,F401  (makes ansible_collections.impax.cluster_link importable)
+import conftest  # noqa: E402  (makes ansible_collections.impax.cluster_link importable)
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import evidence, synthesize  # noqa: E402
 
+
+assert conftest.COLLECTIONS in sys.path
 
 MODALITIES = ["CT", "MR", "XR", "US", "NM", "PET", "MG", "FL", "DX", "CR"]
 LABELS = ["NEURO", "CHEST", "ABDO", "MSK", "BREAST", "CARDIAC", "VASC", "PEDS", "ENT", "GU", "ONCO", "BODY"]

@@ -51,8 +51,11 @@ attributes:
     description: Decides the same way; a forced change is not recorded in check mode.
   diff_mode:
     support: none
+    description: Nothing on a target is changed, so there is nothing to diff.
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

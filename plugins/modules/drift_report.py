@@ -52,8 +52,11 @@ attributes:
     description: The report is written in check mode too (it is what check mode is for).
   diff_mode:
     support: none
+    description: Nothing on a target is changed, so there is nothing to diff.
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

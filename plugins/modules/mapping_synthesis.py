@@ -44,8 +44,11 @@ attributes:
     description: Reads only; the result is the same in check mode.
   diff_mode:
     support: none
+    description: Nothing on a target is changed, so there is nothing to diff.
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller.
 notes:
   - A corpus is a CSV of C(description,count) (header optional), for example exported from a site's study list.
     Relative paths are relative to the inventory directory.

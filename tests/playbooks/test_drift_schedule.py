@@ -6,9 +6,7 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
-from test_plan_playbooks import BIN, ROOT, run
+from test_plan_playbooks import ROOT, run
 
 RUNNER = os.path.join(ROOT, "roles", "drift_schedule", "files", "impax_drift_check.py")
 

@@ -153,8 +153,8 @@ estate_st = st.dictionaries(st.sampled_from(["a", "b", "c", "d"]),
 
 
 def split(estate):
-    tables = dict((site, [{"pattern": p, "rule": r, "label": lab} for p, (r, lab) in sorted(rows_.items())]
-                          + [{"pattern": "%", "rule": 1000000, "label": "BODY"}])
+    catch_all = [{"pattern": "%", "rule": 1000000, "label": "BODY"}]
+    tables = dict((site, [{"pattern": p, "rule": r, "label": lab} for p, (r, lab) in sorted(rows_.items())] + catch_all)
                   for site, (rows_, unused) in estate.items())
     ev = dict((site, evidence([], corpus)) for site, (unused, corpus) in estate.items())
     return tables, ev

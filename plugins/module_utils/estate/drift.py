@@ -117,16 +117,17 @@ def flag_letters(flags):
 
 def estate_dot(report, plan):
     """Graphviz source of the linked estate: clusters (with their CMs) coloured by status, links with flags."""
-    lines = ["digraph estate {", '  graph [rankdir=LR, fontname="DejaVu Sans", label=%s, labelloc=t];' % _q(
-        "%s - %s" % (report["estate"], report["status"].replace("_", " "))),
+    title = _q("%s - %s" % (report["estate"], report["status"].replace("_", " ")))
+    lines = ["digraph estate {",
+             '  graph [rankdir=LR, fontname="DejaVu Sans", label=%s, labelloc=t];' % title,
              '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="DejaVu Sans"];',
              '  edge [fontname="DejaVu Sans", fontsize=10];']
     for name in sorted(plan["clusters"]):
         status = report["clusters"].get(name, {}).get("status", IN_SYNC)
         cluster = plan["clusters"][name]
         lines.append("  subgraph %s {" % _q("cluster_" + name))
-        lines.append('    label=%s; color=%s; penwidth=3; style="rounded";' % (_q("%s (%s)" % (name, status.replace("_", " "))),
-                                                                          _q(COLOURS[status])))
+        label = _q("%s (%s)" % (name, status.replace("_", " ")))
+        lines.append('    label=%s; color=%s; penwidth=3; style="rounded";' % (label, _q(COLOURS[status])))
         for cm in cluster["connectivity_managers"]:
             lines.append("    %s [label=%s];" % (_q("%s/%s" % (name, cm)), _q(cm)))
         if not cluster["connectivity_managers"]:

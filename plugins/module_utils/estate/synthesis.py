@@ -189,12 +189,13 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
             continue
         conflicts.append(_explain(broken_edge, edges, succ))
     if len(set(n.label for n in catch_alls)) > 1:
-        conflicts.append({"kind": "catch_all", "rows": [{"pattern": n.pattern, "label": n.label, "sites": list(n.sites)}
-                                                         for n in catch_alls],
-                          "message": "the catch-all rows give different labels; %r wins, so descriptions no row matches "
-                                     "change label at %s" % (catch_alls[0].pattern, ", ".join(
-                                         sorted(set(s for n in catch_alls[1:] for s in n.sites)))),
-                          "suggestion": "agree one catch-all label (KB 9513: %% -> %s at %d)" % (default, catch_all_rule)})
+        losers = sorted(set(s for n in catch_alls[1:] for s in n.sites))
+        conflicts.append({
+            "kind": "catch_all",
+            "rows": [{"pattern": n.pattern, "label": n.label, "sites": list(n.sites)} for n in catch_alls],
+            "message": "the catch-all rows give different labels; %r wins, so descriptions no row matches change label "
+                       "at %s" % (catch_alls[0].pattern, ", ".join(losers)),
+            "suggestion": "agree one catch-all label (KB 9513: %% -> %s at %d)" % (default, catch_all_rule)})
 
     result = {"table": table, "rows": rows, "conflicts": conflicts, "relaxed": relaxed,
               "constraints": {"order": sum(1 for e in edges.values() if e.order_sites),
@@ -229,15 +230,13 @@ def _unify(table, tables_by_site, sites, conflicts):
         nodes[pattern] = _Node(pattern, label, tuple(sorted(s for ss in by_label.values() for s in ss)), naive[pattern])
         if len(by_label) > 1:
             losers = sorted(s for lab, ss in by_label.items() if lab != label for s in ss)
+            meanings = " / ".join("%s at %s" % (lab, ", ".join(sorted(ss))) for lab, ss in sorted(by_label.items()))
             conflicts.append({
-                "kind": "label", "rows": [{"pattern": pattern, "label": lab, "sites": sorted(ss)}
-                                          for lab, ss in sorted(by_label.items())],
-                "message": "%s pattern %r maps to %s; no order can keep both meanings, the proposal keeps %s "
-                           "(used by %s)" % (table, pattern, " / ".join("%s at %s" % (lab, ", ".join(sorted(ss)))
-                                                                       for lab, ss in sorted(by_label.items())),
-                                            label, ", ".join(sorted(by_label[label]))),
-                "suggestion": "agree one label for %r, or make the pattern more specific at %s"
-                              % (pattern, ", ".join(losers))})
+                "kind": "label",
+                "rows": [{"pattern": pattern, "label": lab, "sites": sorted(ss)} for lab, ss in sorted(by_label.items())],
+                "message": "%s pattern %r maps to %s; no order can keep both meanings, the proposal keeps %s (used by %s)"
+                           % (table, pattern, meanings, label, ", ".join(sorted(by_label[label]))),
+                "suggestion": "agree one label for %r, or make the pattern more specific at %s" % (pattern, ", ".join(losers))})
     return nodes, dict((site, [nodes[p] for p, unused in order[site]]) for site in sites)
 
 

@@ -148,3 +148,33 @@ def test_scheduled_runner_exit_statuses(lab, tmp_path):
     corrected = run_runner("--correct")
     assert corrected.returncode == 0 and "estate impax-lab corrected" in corrected.stdout, corrected.stdout[-3000:]
     assert run_runner().returncode == 0
+
+
+def test_drift_check_names_an_unreachable_gateway(lab, tmp_path):
+    import subprocess
+    import sys
+
+    from labutil import environ
+    from test_rollout import _stop_recorded
+
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    _stop_recorded("orthanc-valley-cm01")
+    try:
+        reports = tmp_path / "reports"
+        runner = subprocess.run([sys.executable, os.path.join(ROOT, "roles", "drift_schedule", "files", "impax_drift_check.py"),
+                                 "--project-dir", ROOT, "--inventory", "inventories/lab", "--playbook",
+                                 "playbooks/drift_check.yml", "--report-dir", str(reports), "--lock-file", str(tmp_path / "lock")],
+                                cwd=ROOT, env=environ(IMPAX_PROJECT_DIR=ROOT), capture_output=True, text=True, timeout=600,
+                                check=False)
+        assert runner.returncode == 3, runner.stdout[-3000:]
+        with open(reports / "drift-impax-lab.json") as handle:
+            report = json.load(handle)
+        dicom = report["clusters"]["valley"]["resources"]["dicom"]
+        assert dicom["status"] == "unreachable" and "cannot reach http://valley-cm01:8042" in dicom["targets"][0]["message"]
+        others = [(n, r) for n, c in report["clusters"].items() for r, e in c["resources"].items()
+                  if e["status"] != "in_sync" and (n, r) != ("valley", "dicom")]
+        assert others == [] and report["status"] == "unreachable"
+    finally:
+        up, unused = playbook("playbooks/lab_up.yml")  # starts the stopped Orthanc again
+        assert up.returncode == 0

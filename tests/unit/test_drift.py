@@ -49,6 +49,10 @@ def test_statuses_objects_and_fields():
     checked = drift.build(PLAN["clusters"], results, decisions, True, "unit", "now")
     assert checked["clusters"]["a"]["resources"]["hosts"]["status"] == "drift"
     assert drift.resource_status(None, False)[0] == "error"
+    down = {"failed": True, "msg": "cannot reach http://valley-cm01:8042: [Errno 111] Connection refused"}
+    assert drift.resource_status(down, False) == ("unreachable", [], down["msg"])
+    assert drift.resource_status({"failed": True, "msg": "cannot connect to the postgresql database: timeout"},
+                                 False)[0] == "unreachable"
 
 
 def test_exit_statuses_are_the_documented_ones():

@@ -178,3 +178,31 @@ def test_drift_check_names_an_unreachable_gateway(lab, tmp_path):
     finally:
         up, unused = playbook("playbooks/lab_up.yml")  # starts the stopped Orthanc again
         assert up.returncode == 0
+
+
+def test_one_cluster_at_a_time_stops_at_the_first_failing_cluster(lab, tmp_path):
+    from test_rollout import LAB_DIR
+
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    # a change for every cluster (narrower links everywhere), and harbor's database - the first cluster - away
+    inventory = tmp_path / "lab"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    estate = inventory / "group_vars" / "all" / "estate.yml"
+    data = yaml.safe_load(estate.read_text())
+    data["impax_estate"]["linking"]["link_prefetching"] = False
+    estate.write_text(yaml.safe_dump(data))
+    db = os.path.join(LAB_DIR, "db", "harbor.sqlite")
+    os.rename(db, db + ".away")
+    try:
+        result, unused = playbook("link-clusters.yml", "-e", "impax_rollout_serial=1", inventory=str(inventory),
+                                  IMPAX_PROJECT_DIR=ROOT)
+    finally:
+        os.rename(db + ".away", db)
+    assert result.returncode != 0
+    counts = recap(result.stdout)
+    assert counts["harbor-db01"]["failed"] == 1
+    # the rollout stopped there: no other cluster's database, and no gateway, was changed
+    assert counts.get("summit-db01", {}).get("changed", 0) == 0 and counts.get("valley-db01", {}).get("changed", 0) == 0
+    assert all(counts.get(node, {}).get("changed", 0) == 0 for node in ("harbor-cm01", "summit-cm01", "valley-cm01"))
+    assert "TASK [impax.cluster_link.dicom_gateway" not in result.stdout

@@ -33,6 +33,10 @@ DATABASE_OPTIONS = dict(
 )
 
 
+# Up to this many operations, the check after a write reads back only the rows written.
+READ_BACK_BY_KEY = 500
+
+
 def common_argument_spec(resource):
     return dict(
         config=dict(type="list", elements="dict", options=argspec(resource)),
@@ -102,16 +106,20 @@ def run(module, resource, profile_key, extra=None):
         if ops and writing:
             db.apply(cursor, statements)
             cursor = db.begin(table.table, lock=False)
-            actual = [resource.full(resource.normalise(i)) for i in db.read(cursor, table)]
+            # read back what was written (by key; the whole table when the write was large)
+            touched_items = [op.after or op.before for op in ops]
+            rows = db.read(cursor, table, only=touched_items if len(ops) <= READ_BACK_BY_KEY else None)
+            touched = set(op.key for op in ops)
+            actual = [resource.full(resource.normalise(i)) for i in rows]
+            actual = [i for i in actual if resource.key_of(i) in touched]
             db.rollback()
-            predicted = reconcile.predict(resource, have, ops)
+            predicted = reconcile.sort_items(resource, [op.after for op in ops if op.action != "delete"])
             if reconcile.sort_items(resource, actual) != predicted:
                 module.warn("%s: the database holds something else than what was written; the table profile or "
                             "the database rewrites values (normalisation to fix): %s" % (
                                 resource.name, reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
                                                                         reconcile.diff(resource, actual, [])["before"])))
-                touched = set(op.key for op in ops)
-                result["after"] = reconcile.sort_items(resource, [i for i in actual if resource.key_of(i) in touched])
+                result["after"] = reconcile.sort_items(resource, actual)
         else:
             db.rollback()
         result["statements_executed"] = db.executed

@@ -188,9 +188,8 @@ calls:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import ae_title_problem, hostname_problem
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, DICOM_PEERS, argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import OrthancClient, OrthancError, quote_id
@@ -348,7 +347,7 @@ def verify(module, client, have, ops):
 def main():
     peer_spec = argspec(DICOM_PEERS)
     peer_spec["password"]["no_log"] = True
-    module = AnsibleModule(
+    module = LargeListModule(
         argument_spec=dict(
             url=dict(type="str", required=True),
             username=dict(type="str"),
@@ -364,6 +363,7 @@ def main():
             allow_empty=dict(type="bool", default=False),
             max_deletions=dict(type="int"),
         ),
+        large_lists=("modalities",),
         supports_check_mode=True,
     )
     run(module)

@@ -58,16 +58,16 @@ RETURN = r"""
 # see the config_db documentation fragment for before, after, commands, gathered, rendered, statements_executed
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS
 
 
 def main():
     spec = list_module.common_argument_spec(MAPPING_ROWS)
     spec["table"] = dict(type="str", required=True, choices=["body_part", "specialty", "patient_location"])
-    module = AnsibleModule(argument_spec=spec, required_if=list_module.required_if(), supports_check_mode=True)
+    module = LargeListModule(argument_spec=spec, large_lists=("config",), required_if=list_module.required_if(),
+                             supports_check_mode=True)
     list_module.run(module, MAPPING_ROWS, module.params["table"])
 
 

@@ -129,9 +129,8 @@ linking_changed:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import FLAGS, NETWORK_STATIONS
 
 
@@ -151,8 +150,8 @@ def check_flags(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=list_module.common_argument_spec(NETWORK_STATIONS),
-                           required_if=list_module.required_if(), supports_check_mode=True)
+    module = LargeListModule(argument_spec=list_module.common_argument_spec(NETWORK_STATIONS), large_lists=("config",),
+                             required_if=list_module.required_if(), supports_check_mode=True)
     check_flags(module)
     list_module.run(module, NETWORK_STATIONS, "network_stations", extra=linking_changed)
 

@@ -94,15 +94,14 @@ RETURN = r"""
 # see the config_db documentation fragment for before, after, commands, gathered, rendered, statements_executed
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import SOURCE_STATIONS
 
 
 def main():
-    module = AnsibleModule(argument_spec=list_module.common_argument_spec(SOURCE_STATIONS),
-                           required_if=list_module.required_if(), supports_check_mode=True)
+    module = LargeListModule(argument_spec=list_module.common_argument_spec(SOURCE_STATIONS), large_lists=("config",),
+                             required_if=list_module.required_if(), supports_check_mode=True)
     visitors = [item["ae_title"] for item in module.params["config"] or []
                 if item.get("visitor") and item.get("automatic_archiving") is not False]
     if visitors:

@@ -129,3 +129,22 @@ def test_missing_sqlite_file_is_an_error(tmp_path):
     with pytest.raises(ConfigDbError, match="cannot connect"):
         Database({"engine": "sqlite", "path": str(tmp_path / "typo.sqlite")}).connect()
     assert not os.path.exists(str(tmp_path / "typo.sqlite"))
+
+
+@pytest.mark.parametrize("engine,marks", [("sqlite", ("?", "?")), ("postgresql", ("%s", "%s")), ("oracle", (":1", ":2"))])
+def test_read_back_by_key_is_one_parameterised_statement(engine, marks):
+    sql, params = table(engine=engine).select_keys([{"pattern": "%A%"}, {"pattern": "x' OR '1'='1"}])
+    assert sql == ('SELECT "source_pattern", "rule_number", "specialty" FROM "specialty_mapping" WHERE '
+                   '("source_pattern" = %s) OR ("source_pattern" = %s) ORDER BY "source_pattern"' % marks)
+    assert params == ["%A%", "x' OR '1'='1"]
+
+
+def test_sqlite_read_back_only_the_written_rows(sqlite_db):
+    want = [{"pattern": "P%d" % i, "rule": i, "label": "L"} for i in range(20)]
+    roundtrip(sqlite_db, MAPPING_ROWS, "body_part", want)
+    db = Database({"engine": "sqlite", "path": sqlite_db}).connect()
+    tm = TableMap(MAPPING_ROWS, REFERENCE_PROFILE["body_part"], db.dialect)
+    cursor = db.begin(tm.table, lock=False)
+    rows = db.read(cursor, tm, only=[{"pattern": "P3"}, {"pattern": "P17"}, {"pattern": "absent"}])
+    db.rollback()
+    assert [(r["pattern"], r["rule"]) for r in rows] == [("P17", 17), ("P3", 3)]

@@ -152,6 +152,17 @@ class TableMap(object):
         order = ", ".join(c for _p, _k, c in self.key_columns)
         return "SELECT %s FROM %s ORDER BY %s" % (columns, self.table, order), []
 
+    def select_keys(self, items):
+        """Read back only the rows of ``items`` (by key): the check after a write touches what it wrote."""
+        columns = ", ".join(c for _p, _k, c in self.columns)
+        order = ", ".join(c for _p, _k, c in self.key_columns)
+        conditions, params = [], []
+        for item in items:
+            where, where_params = self._where(item, len(params))
+            conditions.append("(%s)" % where)
+            params += where_params
+        return "SELECT %s FROM %s WHERE %s ORDER BY %s" % (columns, self.table, " OR ".join(conditions), order), params
+
     def insert(self, item):
         cols = [c for _p, _k, c in self.columns]
         marks = [self.dialect.placeholder(i + 1) for i in range(len(cols))]
@@ -239,8 +250,9 @@ class Database(object):
             cursor.execute("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE" % table)
         return cursor
 
-    def read(self, cursor, table_map):
-        sql, params = table_map.select()
+    def read(self, cursor, table_map, only=None):
+        """Every row, or only those with the keys of the items in ``only``."""
+        sql, params = table_map.select_keys(only) if only else table_map.select()
         cursor.execute(sql, params)
         self.executed += 1
         return [table_map.row_to_item(row) for row in cursor.fetchall()]

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An AnsibleModule for modules that take lists of thousands of objects.
+
+Two costs dominate a converged run of such a module (bench/config_db_scale.py):
+ansible-core validates every element of the list against its suboptions, and
+echoes the whole list back as ``invocation``. ``LargeListModule`` keeps the
+same behaviour and messages, and skips the work when it is not needed:
+
+- When every element is already exactly what validation would return - a dict
+  whose values have exactly the documented type (no conversion to do), no
+  unknown key, every required key, every choice valid - the elements are filled
+  with ``None`` for absent suboptions, which is what ansible-core returns, and
+  only the rest of the arguments go through ansible-core's validator (which
+  would otherwise also deep-copy the list). Anything
+  else (a ``"104"`` for an int, an unknown key...) is validated by ansible-core
+  itself, with its usual messages. Options with ``no_log`` suboptions are never
+  fast-pathed, so no secret escapes masking.
+- ``invocation`` shows such a list as its length, not its content (the callback
+  still prints every changed object from ``before``/``after``/``commands``).
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+_EXACT = {"str": str, "int": int, "bool": bool}
+
+
+def _plain(spec):
+    """True when the suboptions can be checked exactly here (no conversions, aliases, no_log...)."""
+    for option in spec.values():
+        kind = option.get("type", "str")
+        if set(option) - {"type", "elements", "options", "choices", "required"}:
+            return False
+        if kind == "list" and option.get("elements") != "str":
+            return False
+        if kind == "dict":
+            if not option.get("options") or not _plain(option["options"]):
+                return False
+        elif kind not in _EXACT and kind != "list":
+            return False
+    return True
+
+
+def _exact(options, item):
+    """``item`` as ansible-core's validator would return it, or None when it needs that validator."""
+    if item.__class__ is not dict or not set(item) <= set(options):
+        return None
+    out = {}
+    for name, option in options.items():
+        value = item.get(name)
+        if value is None:
+            if option.get("required"):
+                return None
+            out[name] = None
+            continue
+        kind = option.get("type", "str")
+        if kind == "dict":
+            value = _exact(option["options"], value)
+            if value is None:
+                return None
+        elif kind == "list":
+            if value.__class__ is not list or any(v.__class__ is not str for v in value):
+                return None
+        elif value.__class__ is not _EXACT[kind]:
+            return None
+        if "choices" in option and value not in option["choices"]:
+            return None
+        out[name] = value
+    return out
+
+
+class LargeListModule(AnsibleModule):
+    """AnsibleModule with a fast exact check for the list options named in ``large_lists``."""
+
+    def __init__(self, argument_spec, large_lists=(), **kwargs):
+        self._large_lists = [name for name in large_lists
+                             if argument_spec.get(name, {}).get("options") and _plain(argument_spec[name]["options"])]
+        self._large_options = dict((name, argument_spec[name]) for name in self._large_lists)
+        self._checked = {}
+        super(LargeListModule, self).__init__(argument_spec, **kwargs)
+        for name, items in self._checked.items():
+            self.params[name] = items
+        for name, option in self._large_options.items():
+            self.argument_spec[name] = option  # what the module declares, for anything that reads it later
+
+    def _load_params(self):
+        super(LargeListModule, self)._load_params()
+        for name in self._large_lists:
+            items = self.params.get(name)
+            if items.__class__ is not list or len(items) < 100:
+                continue  # small lists: ansible-core's validation costs nothing worth saving
+            options = self._large_options[name]["options"]
+            checked = []
+            for item in items:
+                exact = _exact(options, item)
+                if exact is None:
+                    break
+                checked.append(exact)
+            else:
+                self._checked[name] = checked
+                # validate the rest of the arguments as usual; in place of this list an empty one (the
+                # validator deep-copies every parameter), so required_if still sees the option given
+                self.argument_spec[name] = dict((k, v) for k, v in self._large_options[name].items() if k != "options")
+                self.params[name] = []
+
+    def _return_formatted(self, kwargs):
+        if "invocation" not in kwargs:
+            shown = dict(self.params)
+            for name in self._large_lists:
+                if isinstance(shown.get(name), list) and len(shown[name]) >= 100:
+                    shown[name] = "(%d items)" % len(shown[name])
+            kwargs["invocation"] = {"module_args": shown}
+        super(LargeListModule, self)._return_formatted(kwargs)

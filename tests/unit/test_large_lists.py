@@ -1,0 +1,111 @@
+"""LargeListModule returns exactly what AnsibleModule returns, for valid and invalid lists, and keeps secrets masked."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ansible.module_utils import basic
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
+    DICOM_MODALITIES, DICOM_PEERS, NETWORK_STATIONS, argspec)
+
+
+def build(cls, spec, args, capsys, **kwargs):
+    """(params, None) of a module built from ``args``, or (None, its failure) when validation fails."""
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    try:
+        module = cls(argument_spec=spec, supports_check_mode=True, **kwargs)
+    except SystemExit:
+        return None, json.loads(capsys.readouterr().out)
+    finally:
+        basic._ANSIBLE_ARGS = None
+    return module.params, None
+
+
+def station(i, **extra):
+    item = {"station_name": "S%05d" % i, "ae_title": "AE%05d" % i, "host": "st%05d" % i, "port": 104 + i % 3,
+            "station_type": "Acquisition Station", "capabilities": {"query_retrieve": bool(i % 2)},
+            "cluster_linking": False}
+    item.update(extra)
+    return item
+
+
+def compare(spec, args, capsys, name="config"):
+    fast = build(LargeListModule, spec, args, capsys, large_lists=(name,))
+    slow = build(AnsibleModule, spec, args, capsys)
+    return fast, slow
+
+
+SPEC = list_module.common_argument_spec(NETWORK_STATIONS)
+DATABASE = {"engine": "sqlite", "path": "/nonexistent"}
+
+
+def test_valid_list_gives_the_same_params(capsys):
+    args = {"state": "overridden", "database": DATABASE, "config": [station(i) for i in range(300)]}
+    (fast, error), (slow, slow_error) = compare(SPEC, args, capsys)
+    assert error is None and slow_error is None
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    module = LargeListModule(argument_spec=SPEC, large_lists=("config",))
+    basic._ANSIBLE_ARGS = None
+    assert len(module._checked["config"]) == 300  # the fast path was taken
+    assert module.argument_spec["config"]["options"]  # and the declared spec is back for later readers
+    assert fast == slow
+    assert fast["config"][0]["alias"] is None and fast["config"][0]["capabilities"]["transmit_to_station"] is None
+
+
+@pytest.mark.parametrize("bad", [
+    {"port": "105"},                         # needs conversion: ansible-core converts it
+    {"unexpected": 1},                       # unknown key: ansible-core's message
+    {"station_type": "Toaster"},             # not a choice
+    {"ae_title": None},                      # required key missing
+    {"capabilities": {"query_retrieve": "yes"}},
+])
+def test_anything_else_goes_through_ansible_core(bad, capsys):
+    items = [station(i) for i in range(300)]
+    items[150] = dict(items[150], **bad)
+    args = {"state": "overridden", "database": DATABASE, "config": items}
+    (fast, error), (slow, slow_error) = compare(SPEC, args, capsys)
+    assert fast == slow
+    if error or slow_error:
+        assert error["msg"] == slow_error["msg"]
+
+
+def test_secrets_stay_masked_and_invocation_is_short(capsys):
+    peer_spec = argspec(DICOM_PEERS)
+    peer_spec["password"]["no_log"] = True
+    spec = {"modalities": dict(type="list", elements="dict", options=argspec(DICOM_MODALITIES)),
+            "peers": dict(type="list", elements="dict", options=peer_spec)}
+    modalities = [{"name": "M%04d" % i, "ae_title": "M%04d" % i, "host": "m%04d" % i} for i in range(200)]
+    peers = [{"name": "P%d" % i, "url": "http://p%d/" % i, "password": "s3cret-%d" % i} for i in range(150)]
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": {"modalities": modalities, "peers": peers}}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    module = LargeListModule(argument_spec=spec, large_lists=("modalities", "peers"))
+    basic._ANSIBLE_ARGS = None
+    assert module._large_lists == ["modalities"]  # peers carry a no_log suboption: never fast-pathed
+    with pytest.raises(SystemExit):
+        module.exit_json(changed=False, echoed=peers[0]["password"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["invocation"]["module_args"]["modalities"] == "(200 items)"
+    assert "s3cret-0" not in json.dumps(out)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(extras=st.lists(st.fixed_dictionaries({
+    "port": st.one_of(st.integers(1, 65535), st.sampled_from(["104", "x"])),
+    "station_type": st.sampled_from(["PACS", "HIS/RIS", "Other", "nope"]),
+    "cluster_linking": st.one_of(st.booleans(), st.none(), st.just("true")),
+    "alias": st.one_of(st.none(), st.text(max_size=3)),
+}), min_size=100, max_size=130))
+def test_property_same_result_as_ansible_core(extras, capsys):
+    items = [station(i, **extra) for i, extra in enumerate(extras)]
+    args = {"state": "overridden", "database": DATABASE, "config": items}
+    (fast, error), (slow, slow_error) = compare(SPEC, args, capsys)
+    assert fast == slow
+    assert (error is None) == (slow_error is None)
+    if error:
+        assert error["msg"] == slow_error["msg"]

@@ -30,6 +30,9 @@ class ReconcileError(Exception):
     """A refused plan (guards, duplicate keys, bad input); nothing was changed."""
 
 
+_NESTED = object()  # marks a field whose full value needs Field.full (nested, or a mutable default)
+
+
 class Field(object):
     """One field of a resource: its kind decides how values are normalised and compared.
 
@@ -38,12 +41,14 @@ class Field(object):
     ``default`` is what the target holds when the field is not set (used by replaced/overridden).
     """
 
-    __slots__ = ("kind", "default", "fields")
+    __slots__ = ("kind", "default", "fields", "shared_default")
 
     def __init__(self, kind="str", default=None, fields=None):
         self.kind = kind
         self.default = default
         self.fields = fields  # for kind == "dict": {name: Field}
+        # an immutable default can be handed out as it is; a list or dict is copied each time
+        self.shared_default = not isinstance(default, (list, dict, set))
 
     def normalise(self, value):
         if value is None:
@@ -68,7 +73,9 @@ class Field(object):
         if self.kind == "dict":
             value = value or {}
             return dict((name, field.full(value.get(name))) for name, field in self.fields.items())
-        return copy.deepcopy(self.default) if value is None else value
+        if value is not None:
+            return value
+        return self.default if self.shared_default else copy.deepcopy(self.default)
 
 
 class Resource(object):
@@ -79,6 +86,8 @@ class Resource(object):
         self.key = tuple(key)
         self.fields = fields
         self.required_on_create = tuple(required_on_create)
+        # per field: (name, field, default when it can be shared as is - a flat field - else a marker)
+        self._plan = [(n, f, f.default if f.kind != "dict" and f.shared_default else _NESTED) for n, f in fields.items()]
         for part in self.key:
             if part not in fields:
                 raise ValueError("key field %s is not a field of %s" % (part, name))
@@ -90,14 +99,27 @@ class Resource(object):
     def normalise(self, item):
         """Known fields only, normalised; None means "not managed" (merged leaves it alone)."""
         result = {}
-        for name, field in self.fields.items():
-            value = field.normalise(item.get(name))
+        get = item.get
+        for name, field, unused in self._plan:
+            value = get(name)
+            if value is None:
+                continue
+            # a str field holding a str is already normal (the common case, thousands of times a run)
+            value = value if field.kind == "str" and value.__class__ is str else field.normalise(value)
             if value is not None and value != {}:
                 result[name] = value
         return result
 
     def full(self, item):
-        return dict((name, field.full(item.get(name))) for name, field in self.fields.items())
+        out = {}
+        get = item.get
+        for name, field, default in self._plan:
+            value = get(name)
+            if default is _NESTED:
+                out[name] = field.full(value)
+            else:
+                out[name] = default if value is None else value
+        return out
 
     def merge(self, have, want):
         """``have`` updated with the fields ``want`` gives (nested dicts merged field by field)."""

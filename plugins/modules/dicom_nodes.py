@@ -190,7 +190,7 @@ calls:
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import ae_title_problem, hostname_problem
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, DICOM_PEERS, argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import OrthancClient, OrthancError, quote_id
 

@@ -18,12 +18,11 @@ Objects stay plain dicts (serialisable, easy to compare) annotated with
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import schema, windows
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 
-HOSTNAME_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CLUSTER_VARS = {
     "impax_cluster": ("dict", None),
     "impax_connectivity_managers": ("list", schema.CM_SPEC),
@@ -34,44 +33,6 @@ CLUSTER_VARS = {
     "impax_specialty_catalog": ("dict", None),
     "impax_mapping_corpus": ("dict", None),
 }
-
-
-def ae_title_problem(value):
-    """Why ``value`` is not a valid AE title, or None (DICOM PS3.5 AE VR)."""
-    if not isinstance(value, str) or value == "":
-        return "is empty"
-    if len(value) > 16:
-        return "is %d characters long (at most 16)" % len(value)
-    if value != value.strip(" "):
-        return "has leading or trailing spaces"
-    for char in value:
-        if char == "\\":
-            return "contains a backslash"
-        if ord(char) < 32 or ord(char) == 127:
-            return "contains a control character"
-        if ord(char) > 126:
-            return "contains %r, outside the DICOM default character repertoire" % char
-    if value.strip() == "":
-        return "is only spaces"
-    return None
-
-
-def hostname_problem(value):
-    """Why ``value`` is not an RFC 1123 host name, or None."""
-    if not isinstance(value, str) or value == "":
-        return "is empty"
-    if any(c.isspace() for c in value):
-        return "contains whitespace"
-    if "#" in value:
-        return "contains '#'"
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        return "contains a control character"
-    if len(value) > 253:
-        return "is longer than 253 characters"
-    for label in value.rstrip(".").split("."):
-        if not HOSTNAME_LABEL.match(label):
-            return "has an invalid label %r (letters, digits and inner hyphens, 1 to 63 characters)" % label
-    return None
 
 
 def ip_problem(value, version=None):

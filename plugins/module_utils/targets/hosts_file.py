@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import hostname_problem
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import hostname_problem
 
 DEFAULT_MARKER = "impax.cluster_link"
 BEGIN = "# BEGIN {marker} managed block"

@@ -64,7 +64,8 @@ def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
     assert "Change plan for approval" in (reports / "plan-impax-lab.html").read_text()
     assert snapshot(folder, "planned") == before  # the plan changed nothing
 
-    change, unused = playbook("link-clusters.yml", inventory=proposed, IMPAX_PROJECT_DIR=ROOT)
+    change, unused = playbook("link-clusters.yml", "-e", "impax_snapshot_enabled=true", inventory=proposed,
+                              IMPAX_PROJECT_DIR=ROOT)
     assert change.returncode == 0, change.stdout[-3000:]
     assert sum(recap(change.stdout)[h]["changed"] for h in recap(change.stdout)) > 0
     # the rollout took its own snapshot first: the same state as "before"
@@ -108,6 +109,7 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
                               "-e", "impax_force_reason='CHG0042 replaced CM'", "-e", "impax_change_record=%s" % record,
                               inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert forced.returncode == 0, forced.stdout[-3000:]
+    assert "Snapshot " in forced.stdout  # a change-window deployment snapshots every cluster first
     entry = json.loads(record.read_text().splitlines()[-1])
     assert entry["clusters"] == ["summit"] and entry["reason"] == "CHG0042 replaced CM"
     assert entry["time"].startswith("2026-11-24T09:00:00")

@@ -31,3 +31,14 @@ def test_rules_reference_lists_every_rule():
     with open(os.path.join(ROOT, "docs", "rules.md")) as handle:
         documented = set(re.findall(r"^\| (ICL\d{3}) \|", handle.read(), re.M))
     assert documented == set(RULES)
+
+
+def test_without_keys():
+    from ansible_collections.impax.cluster_link.plugins.filter.objects import without_keys
+    items = [{"ae_title": "A", "kind": "cm", "home_cluster": "x"}, {"ae_title": "B"}]
+    assert without_keys(items, ["kind", "home_cluster"]) == [{"ae_title": "A"}, {"ae_title": "B"}]
+    assert items[0]["kind"] == "cm"  # the input is left alone
+    with pytest.raises(AnsibleFilterError):
+        without_keys(items, "kind")
+    with pytest.raises(AnsibleFilterError):
+        without_keys([1], ["kind"])

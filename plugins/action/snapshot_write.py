@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side step: write each cluster's snapshot from what playbooks/snapshot.yml read.
+
+Documentation lives in plugins/modules/snapshot_write.py. Python writes the files
+directly: templating tens of thousands of objects into a copy task costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = dict(
+    index=dict(type="dict", required=True),
+    estate=dict(type="str", required=True),
+    id=dict(type="str", required=True),
+    folder=dict(type="path", required=True),
+)
+
+
+def _read(hostvars, host, var):
+    if not host:
+        return None
+    value = hostvars[host].get(var)
+    if value is None or value.get("failed") or value.get("skipped"):
+        raise AnsibleActionFail("snapshot_write: %s has no %s (the read failed or did not run); no snapshot was written"
+                                % (host, var))
+    return json.loads(json.dumps(value, default=str))
+
+
+def snapshot_of(name, entry, hostvars, estate, snapshot_id):
+    database, gateway = entry.get("database_node"), entry.get("gateway_node")
+    mappings = _read(hostvars, database, "impax_snapshot_mappings")
+    dicom = _read(hostvars, gateway, "impax_snapshot_dicom")
+    return {
+        "format": 1, "estate": estate, "cluster": name, "id": snapshot_id,
+        "hosts": dict((node, _read(hostvars, node, "impax_snapshot_hosts")["gathered"]) for node in entry["nodes"]),
+        "network_management": _read(hostvars, database, "impax_snapshot_nm")["gathered"] if database else None,
+        "sources": _read(hostvars, database, "impax_snapshot_sources")["gathered"] if database else None,
+        "mappings": dict((r["item"], r["gathered"]) for r in mappings["results"]) if mappings else None,
+        "dicom": {"modalities": dicom["gathered"]["modalities"]} if dicom else None,
+    }
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("snapshot_write: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+        hostvars = task_vars["hostvars"]
+        snapshots = dict((name, snapshot_of(name, entry, hostvars, args["estate"], args["id"]))
+                         for name, entry in sorted(args["index"].items()))
+        os.makedirs(args["folder"], mode=0o750, exist_ok=True)
+        files = {}
+        for name, snapshot in snapshots.items():
+            path = os.path.join(args["folder"], "%s.json" % name)
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(snapshot, handle, indent=1, sort_keys=True)
+                handle.write("\n")
+            os.chmod(path, 0o640)
+            files[name] = path
+        # a record of the estate, not a change to it: idempotence counts only changes
+        result.update(changed=False, folder=args["folder"], files=files)
+        return result

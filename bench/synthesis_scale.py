@@ -10,15 +10,15 @@ what it found. A benchmark, not a test: it prints figures.
 """
 
 import argparse
-import json
 import os
 import random
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "lab")]
 import conftest  # noqa: E402  (makes ansible_collections.impax.cluster_link importable)
+from labutil import report_figures  # noqa: E402
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import evidence, synthesize  # noqa: E402
 
@@ -122,11 +122,7 @@ def main():
             "descriptions_gained": sum(g["descriptions"] for g in result["gained"].values()),
             "unevidenced_structural": len(result["unevidenced"]),
         }
-    for key, value in figures.items():
-        print("%-36s %s" % (key, value))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=2)
+    report_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import WindowError, decide, parse_now
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     index=dict(type="dict", required=True),
@@ -28,16 +27,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "change_window"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars or {})
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("change_window: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+    def act(self, args, task_vars, result):
         reason = (args["force_reason"] or "").strip() or None
         try:
             now = parse_now(args["now"])

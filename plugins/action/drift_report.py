@@ -14,10 +14,9 @@ import shutil
 import subprocess
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import drift
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import REGISTERED, ControllerAction, registered
 
 ARGUMENT_SPEC = dict(
     plan=dict(type="dict", required=True),
@@ -33,12 +32,12 @@ def collect(plan, hostvars):
     """{cluster: {resource: [(where, result)]}} from the results the drift playbook registered."""
     results = {}
     for name, cluster in sorted(plan["clusters"].items()):
-        out = results[name] = {"hosts": [(node, _get(hostvars, node, "__hosts_file_result")) for node in cluster["nodes"]]}
+        out = results[name] = {"hosts": [(node, registered(hostvars, node, REGISTERED["hosts"])) for node in cluster["nodes"]]}
         database = cluster.get("database_node")
         if database:
-            out["network_management"] = [(database, _get(hostvars, database, "network_management_result"))]
-            out["sources"] = [(database, _get(hostvars, database, "source_manager_result"))]
-            mappings = _get(hostvars, database, "mappings_result")
+            for resource in ("network_management", "sources"):
+                out[resource] = [(database, registered(hostvars, database, REGISTERED[resource]))]
+            mappings = registered(hostvars, database, REGISTERED["mappings"])
             if mappings and mappings.get("results"):
                 for item in mappings["results"]:
                     out["mappings.%s" % item["item"]["key"]] = [(database, item)]
@@ -46,16 +45,8 @@ def collect(plan, hostvars):
                 out["mappings"] = [(database, mappings)]
         gateway = cluster.get("gateway_node")
         if gateway:
-            out["dicom"] = [(gateway, _get(hostvars, gateway, "dicom_gateway_result"))]
+            out["dicom"] = [(gateway, registered(hostvars, gateway, REGISTERED["dicom"]))]
     return results
-
-
-def _get(hostvars, host, var):
-    try:
-        value = hostvars[host].get(var)
-    except KeyError:
-        return None
-    return json.loads(json.dumps(value, default=str)) if value is not None else None
 
 
 def render_svg(dot_source):
@@ -70,17 +61,11 @@ def render_svg(dot_source):
     return svg[svg.index("<svg"):] if "<svg" in svg else svg
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "drift_report"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("drift_report: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+    def act(self, args, task_vars, result):
         plan = args["plan"]
         results = collect(plan, task_vars["hostvars"])
         # a correction happened where the decision allowed it, unless the whole run is --check

@@ -14,11 +14,11 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     clusters_group=dict(type="str", default="impax_clusters"),
@@ -27,15 +27,6 @@ ARGUMENT_SPEC = dict(
     plan_file=dict(type="path"),
     fail_on_invalid=dict(type="bool", default=True),
 )
-
-
-FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), ("link_external_queries", "E"),
-                ("link_cluster_updates", "U"), ("link_prefetching", "P"))
-
-
-def flag_letters(flags):
-    """Linking flags in one word: L(inking) I(nternal) E(xternal) U(pdates) P(refetch)."""
-    return "".join(letter for flag, letter in FLAG_LETTERS if flags[flag]) or "-"
 
 
 def summary_lines(plan):
@@ -70,17 +61,11 @@ def _finding_line(f):
     return "%s %s [%s]: %s%s" % (f["rule"], f["severity"], where or "estate", f["message"], topic)
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "estate_plan"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("estate_plan: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+    def act(self, args, task_vars, result):
 
         groups = task_vars.get("groups") or {}
         hosts = groups.get(args["clusters_group"]) or []

@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
     CorpusError, evidence, read_corpus, synthesize)
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     clusters_group=dict(type="str", default="impax_clusters"),
@@ -48,17 +47,11 @@ def summary_lines(tables):
     return lines
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "mapping_synthesis"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("mapping_synthesis: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+    def act(self, args, task_vars, result):
 
         hosts = (task_vars.get("groups") or {}).get(args["clusters_group"]) or []
         if not hosts:

@@ -9,23 +9,17 @@ plugins/modules/rollout_summary.py).
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import REGISTERED, ControllerAction, registered
+
+ARGUMENT_SPEC = dict(index=dict(type="dict", required=True))
 
 STAGES = (
-    ("hosts", "__hosts_file_result", "node"),
-    ("network_management", "network_management_result", "db"),
-    ("source_manager", "source_manager_result", "db"),
-    ("mappings", "mappings_result", "db"),
-    ("dicom_gateway", "dicom_gateway_result", "gateway"),
+    ("hosts", REGISTERED["hosts"], "node"),
+    ("network_management", REGISTERED["network_management"], "db"),
+    ("source_manager", REGISTERED["sources"], "db"),
+    ("mappings", REGISTERED["mappings"], "db"),
+    ("dicom_gateway", REGISTERED["dicom"], "gateway"),
 )
-
-
-def _get(hostvars, host, name):
-    try:
-        value = hostvars[host].get(name)
-    except KeyError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _changes(result):
@@ -53,30 +47,28 @@ def _changes(result):
     return bool(result.get("changed")), "changed" if result.get("changed") else "in sync"
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "rollout_summary"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
+    def act(self, args, task_vars, result):
         hostvars = task_vars["hostvars"]
-        index = self._task.args.get("index") or {}
+        index = args["index"]
         clusters = {}
         for name, cluster in sorted(index.items()):
             stages = {}
             hosts = []
             for node in cluster["nodes"]:
-                changed, text = _changes(_get(hostvars, node, "__hosts_file_result"))
+                changed, text = _changes(registered(hostvars, node, "__hosts_file_result"))
                 hosts.append((node, changed, text))
             stages["hosts"] = {"changed_nodes": sorted(n for n, c, t in hosts if c),
                                "failed_nodes": sorted(n for n, c, t in hosts if t.startswith("FAILED")),
                                "nodes": len(hosts)}
             for stage, var, where in STAGES[1:]:
                 node = cluster.get("database_node") if where == "db" else cluster.get("gateway_node")
-                changed, text = _changes(_get(hostvars, node, var))
+                changed, text = _changes(registered(hostvars, node, var))
                 stages[stage] = {"node": node, "changed": changed, "summary": text}
-            verify = _get(hostvars, cluster.get("gateway_node"), "verify_links_gateway")
+            verify = registered(hostvars, cluster.get("gateway_node"), "verify_links_gateway")
             if verify and "echo" in verify:
                 rows = verify.get("echo", []) + verify.get("find", [])
                 stages["verify"] = {"checks": len(rows), "broken": [r["target"] for r in rows if r["status"] != "ok"]}

@@ -13,8 +13,8 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
+
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction, registered
 
 ARGUMENT_SPEC = dict(
     index=dict(type="dict", required=True),
@@ -27,11 +27,11 @@ ARGUMENT_SPEC = dict(
 def _read(hostvars, host, var):
     if not host:
         return None
-    value = hostvars[host].get(var)
+    value = registered(hostvars, host, var)
     if value is None or value.get("failed") or value.get("skipped"):
         raise AnsibleActionFail("snapshot_write: %s has no %s (the read failed or did not run); no snapshot was written"
                                 % (host, var))
-    return json.loads(json.dumps(value, default=str))
+    return value
 
 
 def snapshot_of(name, entry, hostvars, estate, snapshot_id):
@@ -48,17 +48,11 @@ def snapshot_of(name, entry, hostvars, estate, snapshot_id):
     }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "snapshot_write"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("snapshot_write: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+    def act(self, args, task_vars, result):
         hostvars = task_vars["hostvars"]
         snapshots = dict((name, snapshot_of(name, entry, hostvars, args["estate"], args["id"]))
                          for name, entry in sorted(args["index"].items()))

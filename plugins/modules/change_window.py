@@ -45,17 +45,12 @@ options:
   record_file:
     description: JSON-lines file that receives one record per forced change (not written in check mode).
     type: path
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: full
     description: Decides the same way; a forced change is not recorded in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on a target is changed, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

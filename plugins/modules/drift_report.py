@@ -17,7 +17,7 @@ description:
     target as C(in_sync), C(drift) (with the exact objects and fields), C(corrected), C(unreachable) or C(error).
   - Writes C(<name>.json), C(<name>.md), C(<name>.html) and the estate picture (C(<name>.dot), and
     C(<name>.svg) when Graphviz C(dot) is installed; it runs offline) into O(report_dir).
-  - The estate's status is the worst of its resources'; C(exit_status) is what C(impax-drift-check) exits with
+  - The estate's status is the worst of its resources'; C(exit_status) is what the runner of the C(drift_schedule) role exits with
     (0 in sync or corrected, 2 drift, 3 unreachable, 1 error).
 author:
   - impax.cluster_link contributors (@impax)
@@ -46,17 +46,12 @@ options:
   name:
     description: Base name of the files; default C(<kind>-<estate>).
     type: str
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: full
     description: The report is written in check mode too (it is what check mode is for).
-  diff_mode:
-    support: none
-    description: Nothing on a target is changed, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

@@ -45,17 +45,12 @@ options:
     description: Fail the task when blocking findings exist. Set to V(false) to only report them.
     type: bool
     default: true
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: full
     description: Reads only; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 notes:
   - Action plugin; runs on the controller. Set O(fail_on_invalid=false) to collect the findings of a bad estate
     without failing.

@@ -38,17 +38,12 @@ options:
     description: Distance between consecutive rule numbers.
     type: int
     default: 10
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: full
     description: Reads only; the result is the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on a target is changed, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 notes:
   - A corpus is a CSV of C(description,count) (header optional), for example exported from a site's study list.
     Relative paths are relative to the inventory directory.

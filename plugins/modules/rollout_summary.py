@@ -24,17 +24,12 @@ options:
       and gateway node).
     type: dict
     required: true
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: full
     description: Reads only.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

@@ -36,17 +36,12 @@ options:
     description: Folder for the files (created when missing).
     type: path
     required: true
+extends_documentation_fragment:
+  - impax.cluster_link.controller
 attributes:
   check_mode:
     support: none
     description: The playbook skips snapshots in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on a target is changed.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

@@ -27,38 +27,31 @@ def plan(inventory=None):
     return inventory_plan(inventory or os.path.join(ROOT, "inventories", "lab"))
 
 
-SQLITE = "import sqlite3, json, sys; c = sqlite3.connect(sys.argv[1]); print(json.dumps(c.execute(sys.argv[2]).fetchall()))"
-POSTGRES = ("import psycopg, json, sys; c = psycopg.connect(host=sys.argv[1], dbname=sys.argv[3], user='impax', "
-            "password='lab-database-secret'); print(json.dumps(c.execute(sys.argv[2]).fetchall()))")
+# One statement on the cluster's database node; prints the rows read, or the rows touched after a commit.
+CONNECT = {"sqlite": "import sqlite3 as db; c = db.connect(sys.argv[1]); ",
+           "postgresql": "import psycopg as db; c = db.connect(host=sys.argv[1], dbname=sys.argv[3], user='impax', "
+                         "password='lab-database-secret'); "}
+READ = "print(json.dumps(c.execute(sys.argv[2]).fetchall()))"
+WRITE = "n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)"
+
+
+def _on_database(cluster, statement, action):
+    import json
+    python = "%s/.venv/bin/python" % ROOT
+    script = "import json, sys; " + CONNECT[ENGINE] + action
+    where = "%s/.build/lab/db/%s.sqlite" % (ROOT, cluster) if ENGINE == "sqlite" else "%s-db01" % cluster
+    out = host("%s-db01" % cluster).check_output("%s -c %s %s %s %s", python, script, where, statement, "impax_%s" % cluster)
+    return json.loads(out)
 
 
 def sql(cluster, query):
     """Rows of ``query`` in the cluster's configuration database, read on its database node."""
-    import json
-    python = "%s/.venv/bin/python" % ROOT
-    node = host("%s-db01" % cluster)
-    if ENGINE == "sqlite":
-        out = node.check_output("%s -c %s %s %s", python, SQLITE, "%s/.build/lab/db/%s.sqlite" % (ROOT, cluster), query)
-    else:
-        out = node.check_output("%s -c %s %s %s %s", python, POSTGRES, "%s-db01" % cluster, query, "impax_%s" % cluster)
-    return json.loads(out)
-
-
-SQLITE_WRITE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)"
-POSTGRES_WRITE = ("import psycopg, sys; c = psycopg.connect(host=sys.argv[1], dbname=sys.argv[3], user='impax', "
-                  "password='lab-database-secret'); n = c.execute(sys.argv[2]).rowcount; c.commit(); print(n)")
+    return _on_database(cluster, query, READ)
 
 
 def sql_write(cluster, statement):
     """Run one statement in the cluster's configuration database behind the collection's back; rows touched."""
-    python = "%s/.venv/bin/python" % ROOT
-    node = host("%s-db01" % cluster)
-    if ENGINE == "sqlite":
-        out = node.check_output("%s -c %s %s %s", python, SQLITE_WRITE, "%s/.build/lab/db/%s.sqlite" % (ROOT, cluster), statement)
-    else:
-        out = node.check_output("%s -c %s %s %s %s", python, POSTGRES_WRITE, "%s-db01" % cluster, statement,
-                                "impax_%s" % cluster)
-    return int(out)
+    return int(_on_database(cluster, statement, WRITE))
 
 
 def orthanc(cluster, path):

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import html
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import RESOURCES
 
 # Statuses, worst last; the estate's status is the worst of its resources'.
 IN_SYNC, CORRECTED, DRIFT, UNREACHABLE, ERROR = "in_sync", "corrected", "drift", "unreachable", "error"
 SEVERITY = {IN_SYNC: 0, CORRECTED: 1, DRIFT: 2, ERROR: 3, UNREACHABLE: 4}
-# Exit statuses of bin/impax-drift-check (documented in docs/operations.md).
+# Exit statuses of the drift_schedule role's runner (documented in docs/operations.md).
 EXIT_STATUS = {IN_SYNC: 0, CORRECTED: 0, DRIFT: 2, UNREACHABLE: 3, ERROR: 1}
 COLOURS = {IN_SYNC: "#2e8b57", CORRECTED: "#1f77b4", DRIFT: "#e67e22", UNREACHABLE: "#c0392b", ERROR: "#c0392b"}
 # How the targets' modules say a service cannot be reached (targets/orthanc.py, targets/config_db.py).
 SERVICE_DOWN = ("cannot reach ", "cannot connect to the ")
-FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), ("link_external_queries", "E"),
-                ("link_cluster_updates", "U"), ("link_prefetching", "P"))
 
 
 def worst(statuses):
@@ -115,10 +114,6 @@ def build(index, results, decisions, check_only, estate, now, kind="drift"):
 
 
 # -- rendering ---------------------------------------------------------------------------------------
-def flag_letters(flags):
-    return "".join(letter for flag, letter in FLAG_LETTERS if flags.get(flag)) or "-"
-
-
 def estate_dot(report, plan):
     """Graphviz source of the linked estate: clusters (with their CMs) coloured by status, links with flags."""
     title = _q("%s - %s" % (report["estate"], report["status"].replace("_", " ")))

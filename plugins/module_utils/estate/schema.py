@@ -21,6 +21,15 @@ STUDY_IDENTIFICATION = ["accession_number", "study_date", "modality_with_study_d
 PATIENT_IDENTIFICATION = ["patient_id", "patient_name", "patient_id_and_name"]
 HIS_NOTIFICATIONS = ["received", "verified", "dictated"]
 
+# Linking flags in one word, for summaries and the estate picture: L(inking) I(nternal) E(xternal) U(pdates) P(refetch)
+LINK_FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), ("link_external_queries", "E"),
+                     ("link_cluster_updates", "U"), ("link_prefetching", "P"))
+
+
+def flag_letters(flags):
+    return "".join(letter for flag, letter in LINK_FLAG_LETTERS if flags.get(flag)) or "-"
+
+
 LINK_FLAGS_SPEC = dict((flag, dict(type="bool")) for flag in LINK_FLAGS)
 
 CAPABILITIES_SPEC = dict(

@@ -396,16 +396,11 @@ def _feedback_edges(component, edges, by_pattern):
                     heapq.heappush(sinks, (key[before], before))
 
     while alive:
-        if sinks:
-            node = heapq.heappop(sinks)[1]
+        if sinks or sources:  # sinks go to the end, sources to the front
+            heap, side = (sinks, right) if sinks else (sources, left)
+            node = heapq.heappop(heap)[1]
             if node in alive:
-                right.append(node)
-                remove(node)
-            continue
-        if sources:
-            node = heapq.heappop(sources)[1]
-            if node in alive:
-                left.append(node)
+                side.append(node)
                 remove(node)
             continue
         negative, unused, node = heapq.heappop(best)

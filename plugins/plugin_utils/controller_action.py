@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base of the collection's controller-side steps (estate_plan, drift_report, ...).
+
+They never connect to a target: arguments are checked against ``ARGUMENT_SPEC``
+with ansible-core's validator, then ``act`` fills the result.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+
+# What the reconcile roles register on each node (read by rollout_summary and drift_report).
+REGISTERED = {"hosts": "__hosts_file_result", "network_management": "network_management_result",
+              "sources": "source_manager_result", "mappings": "mappings_result", "dicom": "dicom_gateway_result"}
+
+
+def registered(hostvars, host, var):
+    """A result ``host`` registered as ``var``, as plain data; None when the host or the result is missing."""
+    try:
+        value = hostvars[host].get(var) if host else None
+    except KeyError:
+        return None
+    return json.loads(json.dumps(value, default=str)) if isinstance(value, dict) else None
+
+
+class ControllerAction(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    NAME = "controller_action"
+    ARGUMENT_SPEC = {}
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ControllerAction, self).run(tmp, task_vars)
+        validation = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("%s: %s" % (self.NAME, "; ".join(validation.error_messages)))
+        return self.act(validation.validated_parameters, task_vars, result)
+
+    def act(self, args, task_vars, result):
+        raise NotImplementedError

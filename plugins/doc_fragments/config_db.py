@@ -137,4 +137,9 @@ statements_executed:
   description: Number of SQL statements run (one read, one per changed object, one verifying read).
   returned: when connected
   type: int
+service_unreachable:
+  description: On a database failure, true when the database could not be reached at all, false when it answered
+    and refused; drift reports tell the two apart with it.
+  returned: when the database failed
+  type: bool
 """

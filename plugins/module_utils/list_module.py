@@ -128,7 +128,8 @@ def run(module, resource, profile_key, extra=None):
         module.fail_json(msg=str(exc), statements_executed=db.executed)
     except ConfigDbError as exc:
         module.fail_json(msg="%s: %s" % (resource.name, exc), statements_executed=db.executed,
-                         commands=result.get("commands"), before=result.get("before"))
+                         commands=result.get("commands"), before=result.get("before"),
+                         service_unreachable=exc.unreachable)
     finally:
         db.close()
     module.exit_json(**result)

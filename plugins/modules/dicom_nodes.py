@@ -186,6 +186,11 @@ calls:
   description: Number of HTTP requests made.
   returned: when connected
   type: int
+service_unreachable:
+  description: On failure, true when the Orthanc did not answer at all (refused, no route, timeout), false when it
+    answered and refused; drift reports tell the two apart with it.
+  returned: when a call failed
+  type: bool
 """
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
@@ -313,7 +318,7 @@ def run(module):
     except reconcile.ReconcileError as exc:
         module.fail_json(msg=str(exc), calls=len(client.calls))
     except OrthancError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, calls=len(client.calls))
+        module.fail_json(msg=str(exc), status=exc.status, calls=len(client.calls), service_unreachable=exc.unreachable)
     finally:
         client.close()
     module.exit_json(**result)
@@ -330,7 +335,8 @@ def apply(client, ops, fields, kind, result):
                 client.put(path, to_orthanc(op.after, fields))
         except OrthancError as exc:
             raise OrthancError("%s (after %d of %d %s calls: %s)" % (exc, len(done), len(ops), kind,
-                                                                     ", ".join(done) or "none"), exc.status, exc.body)
+                                                                     ", ".join(done) or "none"), exc.status, exc.body,
+                               exc.unreachable)
         done.append("%s %s" % (op.action, op.key))
 
 

@@ -113,7 +113,8 @@ def test_gateway_errors_are_clear(lab_postgresql):
     assert wrong["failed"] and "401 Unauthorized" in wrong["msg"] and "RemoteAccessAllowed" in wrong["msg"]
     assert "wrong" not in json.dumps(wrong.get("invocation", {})), "the password is not echoed back"
     closed = module("dicom_nodes", dict(GATEWAY, url="http://10.201.0.21:8043", state="gathered"))
-    assert closed["failed"] and "cannot reach http://10.201.0.21:8043" in closed["msg"]
+    assert closed["failed"] and "cannot reach http://10.201.0.21:8043" in closed["msg"] and closed["service_unreachable"]
+    assert wrong["service_unreachable"] is False, "a refusal is not an unreachable service"
     bad = module("dicom_nodes", dict(GATEWAY, state="merged", modalities=[
         {"name": "X", "ae_title": "THIS_AE_TITLE_IS_TOO_LONG", "host": "bad host"}]))
     assert bad["failed"] and "refused before any call" in bad["msg"]

@@ -49,10 +49,12 @@ def test_statuses_objects_and_fields():
     checked = drift.build(PLAN["clusters"], results, decisions, True, "unit", "now")
     assert checked["clusters"]["a"]["resources"]["hosts"]["status"] == "drift"
     assert drift.resource_status(None, False)[0] == "error"
-    down = {"failed": True, "msg": "cannot reach http://valley-cm01:8042: [Errno 111] Connection refused"}
+    down = {"failed": True, "msg": "cannot reach http://valley-cm01:8042: [Errno 111] Connection refused",
+            "service_unreachable": True}
     assert drift.resource_status(down, False) == ("unreachable", [], down["msg"])
-    assert drift.resource_status({"failed": True, "msg": "cannot connect to the postgresql database: timeout"},
-                                 False)[0] == "unreachable"
+    # the modules' flag decides, not the wording: a refusal that mentions reaching something is an error
+    refused = {"failed": True, "msg": "PUT /modalities/X refused (400): cannot reach the host", "service_unreachable": False}
+    assert drift.resource_status(refused, False)[0] == "error"
 
 
 def test_exit_statuses_are_the_documented_ones():

@@ -95,6 +95,64 @@ def test_inventory_cluster_vars_must_agree_on_nodes():
     assert "ICL107" in rules_of(plan, "error")
 
 
+class _Templating(dict):
+    """hostvars as Ansible gives them: templated on access, the raw values through raw_get (pure logic fake)."""
+
+    def __init__(self, raw_vars, render):
+        super().__init__((host, _HostVars(host, hv, render)) for host, hv in raw_vars.items())
+        self.raw_vars = raw_vars
+
+    def raw_get(self, host):
+        return self.raw_vars[host]
+
+
+class _HostVars(dict):
+    def __init__(self, host, raw, render):
+        super().__init__(raw)
+        self.host, self.render = host, render
+
+    def get(self, var, default=None):
+        return self.render(self.host, var, super().get(var, default))
+
+
+class _Tagged(str):
+    """Stands in for ansible-core's tagged str subclass."""
+
+
+def test_inventory_templates_only_values_with_jinja_and_returns_plain_types():
+    raw = inventory_raw(EXAMPLE)
+    shared = {}
+    raw_vars = {}
+    for name, cluster in raw["clusters"].items():
+        for node in cluster["nodes"]:
+            hv = dict((k, shared.setdefault((name, k), v)) for k, v in cluster["vars"].items())  # one object per group
+            hv.update({"impax_estate": raw["estate"], "impax_mapping_superset": raw["superset"], "impax_ip": node["ip"],
+                       "impax_roles": node["roles"]})
+            raw_vars[node["hostname"]] = hv
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import plain, raw_estate_from_hostvars
+    rendered = []
+
+    def render(host, var, value):
+        rendered.append(var)
+        return value
+    baseline = plan_estate(raw_estate_from_hostvars(_Templating(raw_vars, render), sorted(raw_vars)))
+    assert baseline["valid"], rules_of(baseline, "error")
+    assert "impax_stations" not in rendered and "impax_cluster" not in rendered, "plain values are not templated"
+    # a Jinja expression in one node's copy of a cluster variable is templated, and its value compared
+    hosts = sorted(raw_vars)
+    north = [h for h in hosts if raw_vars[h]["impax_cluster"]["name"] == raw_vars[hosts[0]]["impax_cluster"]["name"]]
+    raw_vars[north[1]] = dict(raw_vars[north[1]], impax_stations="{{ other_stations }}")
+
+    def render_other(host, var, value):
+        return [] if value == "{{ other_stations }}" else value
+    plan = plan_estate(raw_estate_from_hostvars(_Templating(raw_vars, render_other), hosts))
+    assert "ICL107" in rules_of(plan, "error")
+    # tagged subclasses come out as the plain built-in types
+    value = plain({_Tagged("a"): [_Tagged("b"), True, 3, 1.5, None]})
+    assert value == {"a": ["b", True, 3, 1.5, None]}
+    assert type(next(iter(value))) is str and type(value["a"][0]) is str and type(value["a"][1]) is bool
+
+
 def _shuffled(raw, seed):
     rng = random.Random(seed)
     clusters = list(raw["clusters"].items())

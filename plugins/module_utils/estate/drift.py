@@ -20,8 +20,6 @@ SEVERITY = {IN_SYNC: 0, CORRECTED: 1, DRIFT: 2, ERROR: 3, UNREACHABLE: 4}
 # Exit statuses of the drift_schedule role's runner (documented in docs/operations.md).
 EXIT_STATUS = {IN_SYNC: 0, CORRECTED: 0, DRIFT: 2, UNREACHABLE: 3, ERROR: 1}
 COLOURS = {IN_SYNC: "#2e8b57", CORRECTED: "#1f77b4", DRIFT: "#e67e22", UNREACHABLE: "#c0392b", ERROR: "#c0392b"}
-# How the targets' modules say a service cannot be reached (targets/orthanc.py, targets/config_db.py).
-SERVICE_DOWN = ("cannot reach ", "cannot connect to the ")
 
 
 def worst(statuses):
@@ -37,8 +35,9 @@ def resource_status(result, corrected):
         return UNREACHABLE, [], str(result.get("msg", "unreachable"))
     if result.get("failed"):
         message = str(result.get("msg", "failed"))
-        # the node answered but the service behind it did not (gateway or database down): unreachable
-        return (UNREACHABLE if any(m in message for m in SERVICE_DOWN) else ERROR), [], message
+        # the node answered but the service behind it did not (gateway or database down): the modules
+        # say so with service_unreachable
+        return (UNREACHABLE if result.get("service_unreachable") else ERROR), [], message
     if result.get("skipped"):
         return IN_SYNC, [], "skipped"
     if not result.get("changed"):

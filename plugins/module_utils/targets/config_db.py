@@ -57,7 +57,15 @@ REFERENCE_PROFILE = {
 
 
 class ConfigDbError(Exception):
-    """A connection, profile or statement error; the transaction was rolled back."""
+    """A connection, profile or statement error; the transaction was rolled back.
+
+    ``unreachable`` is True when the database could not be reached at all (the modules return it as
+    ``service_unreachable``, which drift reports tell apart from an error).
+    """
+
+    def __init__(self, message, unreachable=False):
+        super(ConfigDbError, self).__init__(message)
+        self.unreachable = unreachable
 
 
 class Dialect(object):
@@ -238,7 +246,7 @@ class Database(object):
         except ConfigDbError:
             raise
         except Exception as exc:  # every driver has its own error classes; report them all the same way
-            raise ConfigDbError("cannot connect to the %s database: %s" % (engine, _first_line(exc)))
+            raise ConfigDbError("cannot connect to the %s database: %s" % (engine, _first_line(exc)), unreachable=True)
         return self
 
     def begin(self, table, lock):

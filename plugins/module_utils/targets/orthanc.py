@@ -22,10 +22,11 @@ from urllib.parse import quote, urlsplit
 class OrthancError(Exception):
     """A refused or failed call, with the HTTP status when there was one."""
 
-    def __init__(self, message, status=None, body=None):
+    def __init__(self, message, status=None, body=None, unreachable=False):
         super(OrthancError, self).__init__(message)
         self.status = status
         self.body = body
+        self.unreachable = unreachable  # no answer at all (refused, no route, timeout): service_unreachable
 
 
 class OrthancClient(object):
@@ -76,10 +77,11 @@ class OrthancClient(object):
             raise OrthancError("TLS to %s failed: %s (set ca_path, or validate_certs: false on purpose)" % (self.url, exc))
         except (socket.timeout, TimeoutError):
             self.close()
-            raise OrthancError("%s did not answer %s %s within %s s" % (self.url, method, path, self.timeout))
+            raise OrthancError("%s did not answer %s %s within %s s" % (self.url, method, path, self.timeout),
+                               unreachable=True)
         except OSError as exc:
             self.close()
-            raise OrthancError("cannot reach %s: %s" % (self.url, exc))
+            raise OrthancError("cannot reach %s: %s" % (self.url, exc), unreachable=True)
         text = data.decode("utf-8", "replace")
         if response.status == 401:
             raise OrthancError("%s answered 401 Unauthorized: wrong username or password - or the Orthanc has "

@@ -20,6 +20,8 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
+INDENT_UP_TO = 20000  # objects in the clusters' lists; a larger plan file is written on one line
+
 ARGUMENT_SPEC = dict(
     clusters_group=dict(type="str", default="impax_clusters"),
     strict=dict(type="bool"),
@@ -81,8 +83,10 @@ class ActionModule(ControllerAction):
             directory = os.path.dirname(args["plan_file"])
             if directory:
                 os.makedirs(directory, exist_ok=True)
+            objects = sum(len(v) for c in plan["clusters"].values() for v in c.values() if isinstance(v, list))
             with open(args["plan_file"], "w", encoding="utf-8") as handle:
-                json.dump(plan, handle, indent=2, sort_keys=True)
+                # json indents in pure Python: 1.7 s vs 0.35 s for the 33 MB plan of bench/rollout_scale.py
+                handle.write(json.dumps(plan, indent=2 if objects <= INDENT_UP_TO else None, sort_keys=True))
                 handle.write("\n")
             result["plan_file"] = args["plan_file"]
 

@@ -39,7 +39,10 @@ options:
     type: bool
     default: true
   plan_file:
-    description: Write the plan as JSON to this path on the controller.
+    description:
+      - Write the plan as JSON to this path on the controller, keys sorted.
+      - Indented for reading when the estate is small; one line when the clusters' lists hold more than
+        20,000 objects (indenting is done in pure Python, 5x slower than the compact form).
     type: path
   fail_on_invalid:
     description: Fail the task when blocking findings exist. Set to V(false) to only report them.

@@ -19,6 +19,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventor
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
 
 INDENT_UP_TO = 20000  # objects in the clusters' lists; a larger plan file is written on one line
 
@@ -105,5 +106,10 @@ class ActionModule(ControllerAction):
         index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
                              "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
+        if args["plan_file"]:
+            # the large lists once as files, for the modules' from_plan (plugin_utils/plan_slices.py)
+            slices = write_slices(plan, os.path.join(os.path.dirname(os.path.abspath(args["plan_file"])), "plan-slices"))
+            for name, refs in slices.items():
+                index[name]["slices"] = refs
         result.update(plan=plan, index=index, summary=summary_lines(plan))
         return result

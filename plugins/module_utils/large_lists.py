@@ -11,7 +11,7 @@ same behaviour and messages, and skips the work when it is not needed:
 - When every element is already exactly what validation would return - a dict
   whose values have exactly the documented type (no conversion to do), no
   unknown key, every required key, every choice valid - the elements are filled
-  with ``None`` for absent suboptions, which is what ansible-core returns, and
+  with the default (or ``None``) for absent suboptions, which is what ansible-core returns, and
   only the rest of the arguments go through ansible-core's validator (which
   would otherwise also deep-copy the list). Anything
   else (a ``"104"`` for an int, an unknown key...) is validated by ansible-core
@@ -32,7 +32,9 @@ def _plain(spec):
     """True when the suboptions can be checked exactly here (no conversions, aliases, no_log...)."""
     for option in spec.values():
         kind = option.get("type", "str")
-        if set(option) - {"type", "elements", "options", "choices", "required"}:
+        if set(option) - {"type", "elements", "options", "choices", "required", "default"}:
+            return False
+        if option.get("default") is not None and not _exact_type(kind, option["default"]):
             return False
         if kind == "list" and option.get("elements") != "str":
             return False
@@ -42,6 +44,12 @@ def _plain(spec):
         elif kind not in _EXACT and kind != "list":
             return False
     return True
+
+
+def _exact_type(kind, value):
+    if kind == "list":
+        return value.__class__ is list and all(v.__class__ is str for v in value)
+    return kind in _EXACT and value.__class__ is _EXACT[kind]
 
 
 def _exact(options, item):
@@ -54,7 +62,13 @@ def _exact(options, item):
         if value is None:
             if option.get("required"):
                 return None
-            out[name] = None
+            default = option.get("default")
+            if default is None:
+                out[name] = None
+            elif name in item:
+                return None  # an explicit null where a default exists: ansible-core type-checks it (and refuses)
+            else:
+                out[name] = list(default) if isinstance(default, list) else default
             continue
         kind = option.get("type", "str")
         if kind == "dict":

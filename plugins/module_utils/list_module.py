@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
     REFERENCE_PROFILE, ConfigDbError, Database, Dialect, TableMap)
@@ -40,6 +41,7 @@ READ_BACK_BY_KEY = 500
 def common_argument_spec(resource):
     return dict(
         config=dict(type="list", elements="dict", options=argspec(resource)),
+        from_plan=FROM_PLAN,
         state=dict(type="str", default="merged", choices=list(reconcile.STATES)),
         database=dict(type="dict", options=copy.deepcopy(DATABASE_OPTIONS)),
         profile=dict(type="dict"),
@@ -63,6 +65,7 @@ def run(module, resource, profile_key, extra=None):
 
     ``extra(ops)`` may add module-specific keys to the result (e.g. linking_changed).
     """
+    refuse_unresolved(module)
     params = module.params
     state = params["state"]
     profile = params["profile"] or REFERENCE_PROFILE

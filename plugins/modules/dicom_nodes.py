@@ -22,6 +22,7 @@ author:
   - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
   - impax.cluster_link.orthanc
+  - impax.cluster_link.plan_slice
 options:
   url:
     description: Base URL of the Orthanc REST API, for example C(https://harbor-cm01:8042).
@@ -195,6 +196,7 @@ service_unreachable:
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, DICOM_PEERS, argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import OrthancClient, OrthancError, quote_id
@@ -265,6 +267,7 @@ def masked(items):
 
 
 def run(module):
+    refuse_unresolved(module)
     p = module.params
     state = p["state"]
     check_input(module)
@@ -363,6 +366,7 @@ def main():
             timeout=dict(type="int", default=30),
             state=dict(type="str", default="merged", choices=list(reconcile.STATES)),
             modalities=dict(type="list", elements="dict", options=argspec(DICOM_MODALITIES)),
+            from_plan=FROM_PLAN,
             peers=dict(type="list", elements="dict", options=peer_spec),
             update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
             protected=dict(type="list", elements="str", default=[]),

@@ -124,7 +124,12 @@ plan:
       description: Per cluster - nodes, nodes_by_role, links, network_management, sources, mappings.
       type: dict
 index:
-  description: Per cluster, its nodes, database node and gateway node - small, for grouping hosts.
+  description:
+    - Per cluster, its nodes, database node and gateway node, change windows and drift policy - small, for
+      grouping hosts.
+    - With O(plan_file), also C(slices) - the cluster's large lists (C(hosts_table), C(network_management),
+      C(sources), C(gateway_modalities), C(mappings.<table>)) written once as files next to the plan, each a
+      C(file) and C(sha256) to give to a module's C(from_plan) (the rollout's roles do).
   returned: when the estate is valid
   type: dict
 plan_file:

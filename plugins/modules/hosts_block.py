@@ -24,6 +24,8 @@ description:
   - Check mode and diff mode give exactly what the real run does.
 author:
   - impax.cluster_link contributors (@impax)
+extends_documentation_fragment:
+  - impax.cluster_link.plan_slice
 options:
   path:
     description: The hosts file.
@@ -159,8 +161,8 @@ backup_file:
 import hashlib
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 
 
@@ -227,7 +229,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
+    module = LargeListModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/hosts"),
             entries=dict(type="list", elements="dict", default=[], options=dict(
@@ -236,6 +238,7 @@ def main():
                 aliases=dict(type="list", elements="str", default=[]),
                 comment=dict(type="str"),
             )),
+            from_plan=FROM_PLAN,
             state=dict(type="str", choices=["present", "absent", "gathered"], default="present"),
             marker=dict(type="str", default=hf.DEFAULT_MARKER),
             on_conflict=dict(type="str", choices=["error", "warn"], default="error"),
@@ -243,8 +246,10 @@ def main():
             own_ip=dict(type="str"),
             backup=dict(type="bool", default=False),
         ),
+        large_lists=("entries",),
         supports_check_mode=True,
     )
+    refuse_unresolved(module)
     run(module)
 
 

@@ -22,6 +22,7 @@ author:
   - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
   - impax.cluster_link.config_db
+  - impax.cluster_link.plan_slice
 options:
   table:
     description: Which mapping table.

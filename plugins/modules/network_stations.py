@@ -21,6 +21,7 @@ author:
   - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
   - impax.cluster_link.config_db
+  - impax.cluster_link.plan_slice
 options:
   config:
     description: The stations. Unset fields are not managed under V(merged) and take their default otherwise.

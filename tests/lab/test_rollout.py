@@ -86,3 +86,37 @@ def test_database_down_fails_naming_cluster_and_nothing_is_half_written(lab):
     assert "network_stations: cannot connect to the sqlite database" in result.stdout
     again, _seconds = playbook("link-clusters.yml")
     assert again.returncode == 0 and changed_hosts(again.stdout) == {}, again.stdout
+
+
+def test_modules_take_the_plan_lists_by_reference_and_refuse_a_changed_one(lab, tmp_path):
+    """The rollout hands the plan's large lists to the modules as files; an edited file is refused, nothing sent."""
+    import hashlib
+    import sqlite3
+    from labutil import run_task
+    from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
+    result, _seconds = playbook("link-clusters.yml", "--skip-tags", "verify")
+    assert result.returncode == 0, result.stdout[-3000:]
+    with open(os.path.join(ROOT, "build", "plan-lab.json")) as handle:
+        plan = json.load(handle)
+    ref = write_slices(plan, str(tmp_path))["harbor"]["network_management"]
+    database = {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "harbor.sqlite")}
+    args = dict(state="overridden", from_plan=dict(ref, drop_keys=["kind", "home_cluster"]))
+    same = run_task("harbor-db01", "impax.cluster_link.network_stations", args, database=database)
+    assert not same.get("failed") and same["changed"] is False, same  # the converged table, read from the file
+
+    def table():
+        db = sqlite3.connect(database["path"])
+        try:
+            return hashlib.sha256(repr(db.execute("SELECT * FROM network_station ORDER BY 1").fetchall()).encode()).hexdigest()
+        finally:
+            db.close()
+    before = table()
+    stations = json.loads(open(ref["file"]).read())
+    stations = [dict(s, port=4242) for s in stations]  # someone edits the file after planning
+    with open(ref["file"], "w") as handle:
+        json.dump(stations, handle)
+    refused = run_task("harbor-db01", "impax.cluster_link.network_stations", args, database=database)
+    assert refused["failed"] and "is not the one planned" in refused["msg"], refused
+    both = run_task("harbor-db01", "impax.cluster_link.network_stations", dict(args, config=stations[:1]), database=database)
+    assert both["failed"] and "not both" in both["msg"], both
+    assert table() == before, "nothing was written"

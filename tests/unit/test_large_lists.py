@@ -109,3 +109,32 @@ def test_property_same_result_as_ansible_core(extras, capsys):
     assert (error is None) == (slow_error is None)
     if error:
         assert error["msg"] == slow_error["msg"]
+
+
+HOSTS_SPEC = dict(entries=dict(type="list", elements="dict", default=[], options=dict(
+    ip=dict(type="str", required=True), hostname=dict(type="str", required=True),
+    aliases=dict(type="list", elements="str", default=[]), comment=dict(type="str"))))
+
+
+def test_suboption_defaults_are_set_as_ansible_core_sets_them(capsys):
+    """Absent keys take the default, as ansible-core's _set_defaults does; an explicit null is left to it."""
+    entries = [{"ip": "10.0.%d.%d" % (i // 250, i % 250), "hostname": "h%05d" % i} for i in range(150)]
+    entries[0]["aliases"] = ["a0"]
+    entries[1]["comment"] = None
+    entries[2]["comment"] = "cluster x"
+    args = {"entries": entries}
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    module = LargeListModule(argument_spec=HOSTS_SPEC, large_lists=("entries",))
+    basic._ANSIBLE_ARGS = None
+    assert len(module._checked["entries"]) == 150  # the fast path was taken
+    (fast, error), (slow, slow_error) = compare(HOSTS_SPEC, args, capsys, name="entries")
+    assert error is None and slow_error is None and fast == slow
+    assert fast["entries"][0]["aliases"] == ["a0"] and fast["entries"][1]["comment"] is None
+    assert fast["entries"][3]["aliases"] == [] and fast["entries"][3]["comment"] is None
+    fast["entries"][3]["aliases"].append("x")
+    assert fast["entries"][4]["aliases"] == [], "each element has its own default list"
+    # an explicit null where a default exists goes to ansible-core, which refuses it the same way both times
+    entries[1]["aliases"] = None
+    (fast, error), (slow, slow_error) = compare(HOSTS_SPEC, {"entries": entries}, capsys, name="entries")
+    assert fast is None and slow is None and error["msg"] == slow_error["msg"] and "aliases" in error["msg"]

@@ -57,11 +57,11 @@ def _template_free(value):
     return value is None or isinstance(value, (bool, int, float))
 
 
-def _variable(hv, raw, var):
+def _variable(hostvars, host, raw, var):
     """One variable of a host, templated only when it needs to be (``raw``: Ansible's raw_get, or None)."""
-    if isinstance(raw, dict) and var in raw and _template_free(raw[var]):
-        return plain(raw[var])
-    return plain(hv.get(var))
+    if isinstance(raw, dict) and (var not in raw or _template_free(raw[var])):
+        return plain(raw.get(var))
+    return plain(hostvars[host].get(var))
 
 
 def _var_files(base):
@@ -118,12 +118,11 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     estate = superset = None
     first_host = {}
     for host in sorted(cluster_hosts):
-        hv = hostvars[host]
         raw = raw_get(host) if raw_get else None
-        cluster = _variable(hv, raw, "impax_cluster")
+        cluster = _variable(hostvars, host, raw, "impax_cluster")
         if estate is None:
-            estate = _variable(hv, raw, "impax_estate")
-            superset = _variable(hv, raw, "impax_mapping_superset")
+            estate = _variable(hostvars, host, raw, "impax_estate")
+            superset = _variable(hostvars, host, raw, "impax_mapping_superset")
         if not isinstance(cluster, dict) or not cluster.get("name"):
             problems.append({"rule": "ICL101", "field": "impax_cluster",
                              "message": "host %s is in the clusters group but no impax_cluster.name applies to it "
@@ -132,7 +131,7 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
         name = str(cluster["name"])
         entry = clusters.setdefault(name, {"vars": None, "nodes": []})
         if entry["vars"] is None:
-            entry["vars"] = dict((var, _variable(hv, raw, var)) for var in CLUSTER_VARS)
+            entry["vars"] = dict((var, _variable(hostvars, host, raw, var)) for var in CLUSTER_VARS)
             first_host[name] = host
             first_raw[name] = raw
         else:
@@ -141,14 +140,14 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
                 if isinstance(raw, dict) and isinstance(first, dict) and raw.get(var) is first.get(var) \
                         and _template_free(raw.get(var)):
                     continue  # the very same object from the same group_vars file, nothing host-specific in it
-                if _variable(hv, raw, var) != entry["vars"][var]:
+                if _variable(hostvars, host, raw, var) != entry["vars"][var]:
                     problems.append({"rule": "ICL107", "cluster": name, "field": var,
                                      "message": "%s differs between nodes %s and %s of cluster %s; cluster variables "
                                                 "belong in group_vars/%s, not host_vars"
                                                 % (var, first_host[name], host, name, name)})
         node = {"hostname": host}
         for var, key in NODE_VARS.items():
-            value = _variable(hv, raw, var)
+            value = _variable(hostvars, host, raw, var)
             if value is not None:
                 node[key] = value
         entry["nodes"].append(node)

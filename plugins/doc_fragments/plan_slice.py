@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, impax.cluster_link contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    # The modules with an action plugin that reads their large list from the plan (plugin_utils.plan_fed_action).
+    DOCUMENTATION = r"""
+options:
+  from_plan:
+    description:
+      - Take the list from the plan on the controller instead of from the task - a reference
+        from the C(index) that M(impax.cluster_link.estate_plan) returns (C(index.<cluster>.slices)).
+      - The module's action plugin reads the file on the controller, refuses it when its SHA-256 is not
+        the planned one, and sends the list to the module; the list is never templated, which on a large
+        estate is most of a converged run's time.
+      - Mutually exclusive with the list option itself.
+    type: dict
+    suboptions:
+      file:
+        description: The slice file on the controller.
+        type: path
+        required: true
+      sha256:
+        description: SHA-256 of the file's bytes, as planned.
+        type: str
+        required: true
+      drop_keys:
+        description: Keys of each object to leave out (the plan's planning-only keys).
+        type: list
+        elements: str
+        default: []
+attributes:
+  action:
+    support: full
+    description: An action plugin reads O(from_plan) on the controller before the module runs on the target.
+"""

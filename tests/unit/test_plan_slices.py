@@ -1,0 +1,72 @@
+"""The plan's large lists as files handed to the modules by reference (plugin_utils/plan_slices.py)."""
+
+import json
+import os
+import time
+
+import pytest
+
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import (
+    KEEP_SECONDS, PlanSliceError, load_slice, write_slices)
+
+from estate_helpers import ROOT, inventory_raw
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
+
+EXAMPLE = os.path.join(ROOT, "inventories", "example")
+
+
+@pytest.fixture(scope="module")
+def plan():
+    result = plan_estate(inventory_raw(EXAMPLE))
+    assert result["valid"]
+    return result
+
+
+def test_every_list_round_trips_and_identical_lists_share_one_file(plan, tmp_path):
+    refs = write_slices(plan, str(tmp_path / "slices"))
+    assert sorted(refs) == sorted(plan["clusters"])
+    for name, cluster in plan["clusters"].items():
+        for key in ("network_management", "sources", "gateway_modalities"):
+            assert load_slice(refs[name][key]) == cluster[key]
+        for table, rows in cluster["mappings"].items():
+            assert load_slice(refs[name]["mappings"][table]) == rows
+        assert load_slice(refs[name]["hosts_table"]) == plan["hosts_table"]
+    # sources and the hosts table are the same for every cluster: one file each
+    assert len(set(r["sources"]["file"] for r in refs.values())) == 1
+    assert len(set(r["hosts_table"]["file"] for r in refs.values())) == 1
+    # writing the same plan again changes nothing (content-addressed names)
+    before = dict((f, os.path.getmtime(tmp_path / "slices" / f)) for f in os.listdir(tmp_path / "slices"))
+    assert write_slices(plan, str(tmp_path / "slices")) == refs
+    assert dict((f, os.path.getmtime(tmp_path / "slices" / f)) for f in os.listdir(tmp_path / "slices")) == before
+
+
+def test_planning_keys_are_dropped_on_request(plan, tmp_path):
+    name = sorted(plan["clusters"])[0]
+    ref = write_slices(plan, str(tmp_path))[name]["network_management"]
+    stations = load_slice(ref, ["kind", "home_cluster"])
+    assert stations and all("kind" not in s and "home_cluster" not in s and "ae_title" in s for s in stations)
+
+
+def test_a_changed_or_missing_slice_is_refused(plan, tmp_path):
+    name = sorted(plan["clusters"])[0]
+    ref = write_slices(plan, str(tmp_path))[name]["sources"]
+    data = json.loads(open(ref["file"]).read())
+    data[0]["institution"] = "Somewhere Else"
+    with open(ref["file"], "w") as handle:
+        json.dump(data, handle, sort_keys=True, separators=(",", ":"))
+    with pytest.raises(PlanSliceError, match="not the one planned"):
+        load_slice(ref)
+    with pytest.raises(PlanSliceError, match="cannot read the plan slice"):
+        load_slice(dict(ref, file=str(tmp_path / "gone.json")))
+    with pytest.raises(PlanSliceError, match="needs file and sha256"):
+        load_slice({"file": ref["file"]})
+
+
+def test_old_slices_of_other_plans_are_cleaned_recent_ones_kept(plan, tmp_path):
+    old, recent = tmp_path / ("0" * 64 + ".json"), tmp_path / ("1" * 64 + ".json")
+    for path in (old, recent):
+        path.write_text("[]")
+    past = time.time() - KEEP_SECONDS - 60
+    os.utime(old, (past, past))
+    write_slices(plan, str(tmp_path))
+    assert not old.exists() and recent.exists()

@@ -12,7 +12,7 @@ from __future__ import annotations
 FROM_PLAN = dict(type="dict", options=dict(
     file=dict(type="path", required=True),
     sha256=dict(type="str", required=True),
-    drop_keys=dict(type="list", elements="str", default=[]),
+    drop_keys=dict(type="list", elements="str", default=[], no_log=False),
 ))
 
 

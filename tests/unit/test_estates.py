@@ -150,7 +150,7 @@ def test_inventory_templates_only_values_with_jinja_and_returns_plain_types():
     # tagged subclasses come out as the plain built-in types
     value = plain({_Tagged("a"): [_Tagged("b"), True, 3, 1.5, None]})
     assert value == {"a": ["b", True, 3, 1.5, None]}
-    assert type(next(iter(value))) is str and type(value["a"][0]) is str and type(value["a"][1]) is bool
+    assert next(iter(value)).__class__ is str and value["a"][0].__class__ is str and value["a"][1].__class__ is bool
 
 
 def _shuffled(raw, seed):

@@ -24,6 +24,7 @@ ARGUMENT_SPEC = dict(
     now=dict(type="str"),
     force_reason=dict(type="str"),
     record_file=dict(type="path"),
+    outside=dict(type="str", choices=["fail", "skip"], default="fail"),
 )
 
 
@@ -41,16 +42,20 @@ class ActionModule(ControllerAction):
         result.update(changed=False, clusters=decisions, now=now.isoformat())
         refused = sorted(n for n, d in decisions.items() if not d["allowed"])
         forced = sorted(n for n, d in decisions.items() if d["forced"])
-        if refused and self._task.check_mode and args["mode"] == "rollout":
+        if args["mode"] == "rollout":
+            result["skipped"] = refused if args["outside"] == "skip" else []
+        if refused and args["mode"] == "rollout" and args["outside"] == "skip":
+            # each site in its own window: the others go ahead, these wait for their next window
+            self._display.warning("left out of this run, outside the change window: %s" % _refusals(refused, decisions, now))
+        elif refused and self._task.check_mode and args["mode"] == "rollout":
             # --check is the preview for change approval: it may run at any time
             self._display.warning("outside the change window (check mode only previews): %s" % ", ".join(refused))
             result["outside_window"] = refused
         elif refused:
-            result.update(failed=True, msg="outside the change window, nothing was changed: %s. Wait for the window, or "
-                                           "force with a recorded reason: -e \"impax_force_reason='<change ticket: why>'\"" % "; ".join(
-                                               "cluster %s (windows: %s; now %s UTC)" % (
-                                                   n, " | ".join(decisions[n]["windows"]), now.strftime("%a %Y-%m-%d %H:%M"))
-                                               for n in refused))
+            result.update(failed=True, msg="outside the change window, nothing was changed: %s. Wait for the window, "
+                                           "force with a recorded reason: -e \"impax_force_reason='<change ticket: why>'\", or "
+                                           "leave such clusters out: -e impax_outside_window=skip"
+                                           % _refusals(refused, decisions, now))
             return result
         if forced:
             record = {"time": now.isoformat(), "clusters": forced, "reason": reason, "user": _user(),
@@ -65,6 +70,11 @@ class ActionModule(ControllerAction):
                     handle.write(json.dumps(record, sort_keys=True) + "\n")
                 result["record_file"] = args["record_file"]
         return result
+
+
+def _refusals(refused, decisions, now):
+    when = now.strftime("%a %Y-%m-%d %H:%M")
+    return "; ".join("cluster %s (windows: %s; now %s UTC)" % (n, " | ".join(decisions[n]["windows"]), when) for n in refused)
 
 
 def _user():

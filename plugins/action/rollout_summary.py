@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import REGISTERED, ControllerAction, registered
 
-ARGUMENT_SPEC = dict(index=dict(type="dict", required=True))
+ARGUMENT_SPEC = dict(index=dict(type="dict", required=True), skipped=dict(type="list", elements="str", default=[]))
 
 STAGES = (
     ("hosts", REGISTERED["hosts"], "node"),
@@ -56,6 +56,9 @@ class ActionModule(ControllerAction):
         index = args["index"]
         clusters = {}
         for name, cluster in sorted(index.items()):
+            if name in args["skipped"]:
+                clusters[name] = {"skipped": "outside its change window, left as it was"}
+                continue
             stages = {}
             hosts = []
             for node in cluster["nodes"]:
@@ -77,6 +80,9 @@ class ActionModule(ControllerAction):
             clusters[name] = stages
         lines = []
         for name, stages in clusters.items():
+            if "skipped" in stages:
+                lines.append("%s: skipped - %s" % (name, stages["skipped"]))
+                continue
             hosts = stages["hosts"]
             lines.append("%s: hosts %d/%d nodes changed%s; Network Management %s; Source Manager %s; mappings %s; "
                          "gateway %s; verify %s" % (

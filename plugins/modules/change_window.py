@@ -17,6 +17,8 @@ description:
   - In C(rollout) mode a cluster outside all of its windows is refused with a clear message, unless
     O(force_reason) is given; a forced change is recorded (who, when, which clusters, why) in O(record_file).
     A cluster that declares no windows is not restricted.
+  - With O(outside=skip) the clusters outside their windows are left out of the run instead (C(skipped)), so
+    each site can be changed in its own window by the same scheduled job; the others go ahead.
   - In C(drift) mode it returns, per cluster and resource, whether a scheduled drift check may correct it now
     (C(impax_cluster.drift_policy) / C(impax_estate.drift_policy) - C(auto), C(window) = only inside a declared
     window that is open, C(report) = never).
@@ -42,6 +44,14 @@ options:
   force_reason:
     description: Change outside the window anyway, for this recorded reason (e.g. the change ticket).
     type: str
+  outside:
+    description:
+      - In C(rollout) mode, what a cluster outside its windows does to the run - V(fail) refuses the whole run
+        before anything is touched, V(skip) leaves that cluster out (listed in C(skipped)) and lets the others
+        change.
+    type: str
+    choices: [fail, skip]
+    default: fail
   record_file:
     description: JSON-lines file that receives one record per forced change (not written in check mode).
     type: path
@@ -77,4 +87,9 @@ forced:
   description: The record of a forced change.
   returned: when a change was forced
   type: dict
+skipped:
+  description: The clusters left out of this run because they are outside their windows (O(outside=skip)).
+  returned: in rollout mode
+  type: list
+  elements: str
 """

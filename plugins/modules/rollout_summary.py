@@ -24,6 +24,11 @@ options:
       and gateway node).
     type: dict
     required: true
+  skipped:
+    description: Clusters left out of the run (outside their change window); shown as such instead of "not run".
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:

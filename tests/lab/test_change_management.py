@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from labutil import ROOT, playbook, recap
+from labutil import NODES, ROOT, hosts_digests, playbook, recap
 
 
 def snapshot(folder, name):
@@ -118,6 +118,49 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
                               "-e", "impax_change_record=%s" % record, inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert inside.returncode == 0, inside.stdout[-3000:]
     assert len(record.read_text().splitlines()) == 1  # inside the window: nothing to record
+
+
+def test_outside_window_skip_changes_only_the_clusters_inside_their_windows(lab, tmp_path):
+    """-e impax_outside_window=skip: each site in its own window - the others change, the one outside is left as it was."""
+    inventory = tmp_path / "windowed"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["change_windows"] = [{"days": ["sat", "sun"], "start": "22:00", "end": "04:00",
+                                                "timezone": "Europe/Brussels"}]
+    cluster.write_text(yaml.safe_dump(data))
+    converge, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-28T23:30:00+01:00", inventory=str(inventory),
+                                IMPAX_PROJECT_DIR=ROOT)
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    stations = inventory / "group_vars" / "harbor" / "stations.yml"
+    data = yaml.safe_load(stations.read_text())
+    data["impax_stations"].append({"station_name": "MR8", "ae_title": "HBR_MR8", "host": "hbr-mr8", "ip": "10.201.0.98",
+                                   "institution": data["impax_stations"][0]["institution"],
+                                   "department": data["impax_stations"][0]["department"], "home_cm": "HBR_CM"})
+    stations.write_text(yaml.safe_dump(data))
+    before = hosts_digests()
+
+    tuesday, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-24T10:00:00+01:00",
+                               "-e", "impax_outside_window=skip", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert tuesday.returncode == 0, tuesday.stdout[-3000:]
+    warnings = " ".join(tuesday.stderr.split())  # Ansible's warnings go to stderr
+    assert "left out of this run, outside the change window: cluster summit" in warnings, warnings
+    assert "summit: skipped - outside its change window" in tuesday.stdout
+    after = hosts_digests()
+    summit = [n for n in NODES if n.startswith("summit-")]
+    assert summit and all(after[n] == before[n] for n in summit), "summit was left as it was"
+    assert all(after[n] != before[n] for n in NODES if n not in summit), "every other node got the new station"
+    changed = dict((h, r["changed"]) for h, r in recap(tuesday.stdout).items() if r["changed"])
+    assert changed and not any(h.startswith("summit-") for h in changed), changed
+
+    saturday, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-28T23:30:00+01:00",
+                                "-e", "impax_outside_window=skip", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert saturday.returncode == 0, saturday.stdout[-3000:]
+    assert "skipped" not in " ".join(line for line in saturday.stdout.splitlines() if line.strip().startswith("- summit"))
+    changed = dict((h, r["changed"]) for h, r in recap(saturday.stdout).items() if r["changed"])
+    assert changed and all(h.startswith("summit-") for h in changed), "in its window summit catches up, the rest is in sync"
+    final = hosts_digests()
+    assert all(final[n] != before[n] for n in summit), "summit's nodes now have the new station too"
 
 
 def test_scheduled_runner_exit_statuses(lab, tmp_path):

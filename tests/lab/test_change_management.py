@@ -25,16 +25,33 @@ def snapshot(folder, name):
     return states
 
 
+def add_harbor_station(inventory, name, ip):
+    """A new modality at harbor (``HBR_<name>`` on host ``hbr-<name>``): every cluster and node has something to change."""
+    stations = inventory / "group_vars" / "harbor" / "stations.yml"
+    data = yaml.safe_load(stations.read_text())
+    data["impax_stations"].append({"station_name": name, "ae_title": "HBR_" + name, "host": "hbr-" + name.lower(), "ip": ip,
+                                   "institution": data["impax_stations"][0]["institution"],
+                                   "department": data["impax_stations"][0]["department"], "home_cm": "HBR_CM"})
+    stations.write_text(yaml.safe_dump(data))
+
+
+def windowed_inventory(tmp_path):
+    """The lab estate where summit may change only on weekend nights (Brussels time)."""
+    inventory = tmp_path / "windowed"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["change_windows"] = [{"days": ["sat", "sun"], "start": "22:00", "end": "04:00",
+                                                "timezone": "Europe/Brussels"}]
+    cluster.write_text(yaml.safe_dump(data))
+    return inventory
+
+
 def changed_inventory(tmp_path):
     """The lab estate with a change: a new station at harbor, a changed mapping row, narrower links from valley."""
     inventory = tmp_path / "lab"
     shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
-    stations = inventory / "group_vars" / "harbor" / "stations.yml"
-    data = yaml.safe_load(stations.read_text())
-    data["impax_stations"].append({"station_name": "MR9", "ae_title": "HBR_MR9", "host": "hbr-mr9", "ip": "10.201.0.99",
-                                   "institution": data["impax_stations"][0]["institution"],
-                                   "department": data["impax_stations"][0]["department"], "home_cm": "HBR_CM"})
-    stations.write_text(yaml.safe_dump(data))
+    add_harbor_station(inventory, "MR9", "10.201.0.99")
     cluster = inventory / "group_vars" / "valley" / "cluster.yml"
     data = yaml.safe_load(cluster.read_text())
     data["impax_cluster"]["linking"] = {"link_prefetching": False}
@@ -89,13 +106,7 @@ def test_rollback_refuses_a_missing_snapshot(lab, tmp_path):
 
 
 def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_path):
-    inventory = tmp_path / "windowed"
-    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
-    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
-    data = yaml.safe_load(cluster.read_text())
-    data["impax_cluster"]["change_windows"] = [{"days": ["sat", "sun"], "start": "22:00", "end": "04:00",
-                                                "timezone": "Europe/Brussels"}]
-    cluster.write_text(yaml.safe_dump(data))
+    inventory = windowed_inventory(tmp_path)
     tuesday = "2026-11-24T10:00:00+01:00"
     refused, unused = playbook("link-clusters.yml", "-e", "impax_now=%s" % tuesday, inventory=str(inventory),
                                IMPAX_PROJECT_DIR=ROOT)
@@ -122,22 +133,11 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
 
 def test_outside_window_skip_changes_only_the_clusters_inside_their_windows(lab, tmp_path):
     """-e impax_outside_window=skip: each site in its own window - the others change, the one outside is left as it was."""
-    inventory = tmp_path / "windowed"
-    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
-    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
-    data = yaml.safe_load(cluster.read_text())
-    data["impax_cluster"]["change_windows"] = [{"days": ["sat", "sun"], "start": "22:00", "end": "04:00",
-                                                "timezone": "Europe/Brussels"}]
-    cluster.write_text(yaml.safe_dump(data))
+    inventory = windowed_inventory(tmp_path)
     converge, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-28T23:30:00+01:00", inventory=str(inventory),
                                 IMPAX_PROJECT_DIR=ROOT)
     assert converge.returncode == 0, converge.stdout[-3000:]
-    stations = inventory / "group_vars" / "harbor" / "stations.yml"
-    data = yaml.safe_load(stations.read_text())
-    data["impax_stations"].append({"station_name": "MR8", "ae_title": "HBR_MR8", "host": "hbr-mr8", "ip": "10.201.0.98",
-                                   "institution": data["impax_stations"][0]["institution"],
-                                   "department": data["impax_stations"][0]["department"], "home_cm": "HBR_CM"})
-    stations.write_text(yaml.safe_dump(data))
+    add_harbor_station(inventory, "MR8", "10.201.0.98")
     before = hosts_digests()
 
     tuesday, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-24T10:00:00+01:00",

@@ -29,7 +29,10 @@ ARGUMENT_SPEC = dict(
     structural_shadowing=dict(type="bool", default=True),
     plan_file=dict(type="path"),
     fail_on_invalid=dict(type="bool", default=True),
+    by_reference=dict(type="bool", default=False),
 )
+# the clusters' largest lists; with by_reference they are left out of the returned plan (slices carry them)
+BY_REFERENCE = ("network_management", "sources", "gateway_modalities")
 
 
 def summary_lines(plan):
@@ -106,10 +109,15 @@ class ActionModule(ControllerAction):
         index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
                              "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
+        summary = summary_lines(plan)
         if args["plan_file"]:
             # the large lists once as files, for the modules' from_plan (plugin_utils/plan_slices.py)
             slices = write_slices(plan, os.path.join(os.path.dirname(os.path.abspath(args["plan_file"])), "plan-slices"))
             for name, refs in slices.items():
                 index[name]["slices"] = refs
-        result.update(plan=plan, index=index, summary=summary_lines(plan))
+            if args["by_reference"]:
+                # handing a plan of tens of MB to every later task costs seconds; the lists are in the slices
+                plan = dict(plan, clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
+                                                for name, cluster in plan["clusters"].items()))
+        result.update(plan=plan, index=index, summary=summary)
         return result

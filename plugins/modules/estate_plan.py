@@ -48,6 +48,14 @@ options:
     description: Fail the task when blocking findings exist. Set to V(false) to only report them.
     type: bool
     default: true
+  by_reference:
+    description:
+      - With O(plan_file), leave each cluster's C(network_management), C(sources) and C(gateway_modalities) out of
+        the returned C(plan) - they are in the plan file and in C(index.<cluster>.slices), which the rollout's roles
+        read. On a large estate the returned plan then shrinks from tens of MB to a few, which every later task
+        that reads it pays for. C(playbooks/plan.yml) sets it.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:
@@ -121,7 +129,9 @@ plan:
       description: Superset rows of each shared mapping table, with the sites each row comes from.
       type: dict
     clusters:
-      description: Per cluster - nodes, nodes_by_role, links, network_management, sources, mappings.
+      description:
+        - Per cluster - nodes, nodes_by_role, links, network_management, sources, gateway_modalities, mappings.
+        - With O(by_reference), without network_management, sources and gateway_modalities (see O(by_reference)).
       type: dict
 index:
   description:

@@ -82,3 +82,28 @@ def test_synthesize_mappings_names_a_bad_corpus(tmp_path):
     assert "group_vars/south/study_descriptions.csv line 3: count 'lots' is not a whole number" in output
     assert "cluster south" in output and "impax_mapping_corpus.body_part" in output  # body_part is read first
     assert (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text() == before
+
+
+def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
+    """plan.yml registers a plan without the clusters' big lists; index.<cluster>.slices gives them, byte for byte."""
+    plan_file = tmp_path / "plan.json"
+    check = tmp_path / "check.yml"
+    check.write_text(yaml.safe_dump([
+        {"ansible.builtin.import_playbook": os.path.join(ROOT, "playbooks", "plan.yml")},
+        {"name": "Keep what was registered", "hosts": "localhost", "gather_facts": False, "connection": "local",
+         "tasks": [{"name": "Write it", "ansible.builtin.copy": {
+             "content": "{{ {'plan': impax_estate_plan.plan, 'index': impax_estate_plan.index} | to_json }}",
+             "dest": str(tmp_path / "registered.json"), "mode": "0600"}}]}]))
+    result = run(str(check), "-i", "inventories/example", "-e", "impax_plan_file=%s" % plan_file)
+    assert result.returncode == 0, result.stdout + result.stderr
+    registered = json.loads((tmp_path / "registered.json").read_text())
+    full = json.loads(plan_file.read_text())
+    for name, cluster in full["clusters"].items():
+        slim = registered["plan"]["clusters"][name]
+        assert not set(slim) & {"network_management", "sources", "gateway_modalities"}
+        assert slim["nodes"] == cluster["nodes"] and slim["mappings"] == cluster["mappings"]
+        slices = registered["index"][name]["slices"]
+        for key in ("network_management", "sources", "gateway_modalities"):
+            with open(slices[key]["file"]) as handle:
+                assert json.load(handle) == cluster[key]
+        assert os.path.dirname(slices["sources"]["file"]) == str(tmp_path / "plan-slices")

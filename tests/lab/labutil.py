@@ -70,10 +70,12 @@ def write_json(path, data):
         json.dump(data, handle, indent=1)
 
 
-def run_task(host, module, args, check=False, diff=False, database=None, timeout=300, background=False):
+def run_task(host, module, args, check=False, diff=False, database=None, timeout=300, background=False,
+             pipelining=True):
     """Run one module on one lab node through ansible-playbook; returns its registered result (a dict).
 
-    With ``background`` returns (Popen, result_path) so a test can act while the module runs.
+    With ``background`` returns (Popen, result_path) so a test can act while the module runs; with
+    ``pipelining=False`` the module runs from a file named AnsiballZ_<module>.py, so a test can find its process.
     """
     import tempfile
     work = tempfile.mkdtemp(prefix="impax-task-", dir=os.path.join(ROOT, "build"))
@@ -92,6 +94,8 @@ def run_task(host, module, args, check=False, diff=False, database=None, timeout
     with open(book, "w") as handle:
         json.dump(play, handle)
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "inventories/lab", book]
+    if not pipelining:
+        cmd += ["-e", "ansible_pipelining=false"]
     if background:
         return subprocess.Popen(cmd, cwd=ROOT, env=environ(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True), out

@@ -164,8 +164,9 @@ def test_sqlite_killed_mid_transaction_leaves_table_as_before(lab_postgresql):
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM body_part_mapping").fetchone()  # a SHARED lock: the module cannot COMMIT
     want = [{"pattern": "%Z%", "rule": 9, "label": "Z"}]
+    # without pipelining the module's process is named after its AnsiballZ file: the test finds and kills it
     proc, out = run_task(HOST, "impax.cluster_link.mapping_rows", dict(table="body_part", state="overridden", config=want),
-                         database=DATABASES["sqlite"], background=True)
+                         database=DATABASES["sqlite"], background=True, pipelining=False)
     try:
         module_pid = None
         for unused in range(300):

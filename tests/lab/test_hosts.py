@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from labutil import CMS, NODES, adhoc, hosts_digests, hosts_path, playbook, recap
+from labutil import CMS, NODES, ROOT, adhoc, hosts_digests, hosts_path, playbook, recap
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
@@ -32,9 +32,18 @@ def test_hosts_tables_rollout(lab):
     # written in place: the namespaces still see the same file (a rename would break the bind mount)
     assert dict((node, os.stat(hosts_path(node)).st_ino) for node in NODES) == inodes
 
-    # hand-made lines survive
+    # the same block for machines Ansible does not manage, POSIX and Windows (CRLF) line ends
     with open(hosts_path("harbor-cm01")) as handle:
         text = handle.read()
+    block = text[text.index("# BEGIN impax.cluster_link"):text.index("managed block\n", text.index("# END impax")) + 14]
+    with open(os.path.join(ROOT, "build", "hosts", "hosts"), newline="") as handle:
+        unmanaged = handle.read()
+    assert unmanaged.startswith("127.0.0.1 localhost\n") and unmanaged.endswith(block), unmanaged[-500:]
+    with open(os.path.join(ROOT, "build", "hosts", "hosts.windows"), newline="") as handle:
+        windows = handle.read()
+    assert windows.replace("\r\n", "\n").endswith(block) and "\r\n" in windows and "\n" not in windows.replace("\r\n", "")
+
+    # hand-made lines survive
     assert "10.201.0.250\tharbor-printer\t# radiology film printer, added by hand 2019\n" in text
     assert "10.201.0.251\tharbor-pacs-old harbor-legacy" in text
 

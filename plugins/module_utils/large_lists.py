@@ -75,10 +75,7 @@ def _exact(options, item):
             value = _exact(option["options"], value)
             if value is None:
                 return None
-        elif kind == "list":
-            if value.__class__ is not list or any(v.__class__ is not str for v in value):
-                return None
-        elif value.__class__ is not _EXACT[kind]:
+        elif not _exact_type(kind, value):
             return None
         if "choices" in option and value not in option["choices"]:
             return None

@@ -43,25 +43,39 @@ def plain(value):
     return value
 
 
-def _template_free(value):
-    """True when templating a raw variable value could not change it: plain data, no Jinja anywhere.
+class _NeedsTemplating(Exception):
+    pass
 
-    Anything else (a vaulted value, an object of another kind) counts as needing the templating engine.
+
+def _untemplated(value):
+    """``plain(value)`` when templating the raw value could not change it (plain data, no Jinja anywhere).
+
+    Raises _NeedsTemplating otherwise - Jinja, a vaulted value, an object of another kind. One walk does both.
     """
     if isinstance(value, dict):
-        return all(_template_free(k) and _template_free(v) for k, v in value.items())
+        return dict((_untemplated(k), _untemplated(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return all(_template_free(v) for v in value)
+        return [_untemplated(v) for v in value]
     if isinstance(value, str):
-        return "{{" not in value and "{%" not in value and "{#" not in value
-    return value is None or isinstance(value, (bool, int, float))
+        if "{{" in value or "{%" in value or "{#" in value:
+            raise _NeedsTemplating()
+        return str.__str__(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return plain(value)
+    raise _NeedsTemplating()
 
 
 def _variable(hostvars, host, raw, var):
-    """One variable of a host, templated only when it needs to be (``raw``: Ansible's raw_get, or None)."""
-    if isinstance(raw, dict) and (var not in raw or _template_free(raw[var])):
-        return plain(raw.get(var))
-    return plain(hostvars[host].get(var))
+    """(value, template-free) of one variable of a host; templated only when it needs to be.
+
+    ``raw``: the host's variables from Ansible's ``raw_get``, or None (then everything is templated).
+    """
+    if isinstance(raw, dict):
+        try:
+            return _untemplated(raw.get(var)), True
+        except _NeedsTemplating:
+            pass
+    return plain(hostvars[host].get(var)), False
 
 
 def _var_files(base):
@@ -112,17 +126,17 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     templating engine: on a large estate each templating of a station list costs most of a second.
     """
     raw_get = getattr(hostvars, "raw_get", None)
-    first_raw = {}
+    first_free = {}  # cluster -> {var: the first node's raw value}, for the template-free ones
     problems = []
     clusters = {}
     estate = superset = None
     first_host = {}
     for host in sorted(cluster_hosts):
         raw = raw_get(host) if raw_get else None
-        cluster = _variable(hostvars, host, raw, "impax_cluster")
+        cluster = _variable(hostvars, host, raw, "impax_cluster")[0]
         if estate is None:
-            estate = _variable(hostvars, host, raw, "impax_estate")
-            superset = _variable(hostvars, host, raw, "impax_mapping_superset")
+            estate = _variable(hostvars, host, raw, "impax_estate")[0]
+            superset = _variable(hostvars, host, raw, "impax_mapping_superset")[0]
         if not isinstance(cluster, dict) or not cluster.get("name"):
             problems.append({"rule": "ICL101", "field": "impax_cluster",
                              "message": "host %s is in the clusters group but no impax_cluster.name applies to it "
@@ -131,23 +145,24 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
         name = str(cluster["name"])
         entry = clusters.setdefault(name, {"vars": None, "nodes": []})
         if entry["vars"] is None:
-            entry["vars"] = dict((var, _variable(hostvars, host, raw, var)) for var in CLUSTER_VARS)
+            entry["vars"], first_free[name] = {}, {}
+            for var in CLUSTER_VARS:
+                entry["vars"][var], free = _variable(hostvars, host, raw, var)
+                if free:
+                    first_free[name][var] = raw.get(var)
             first_host[name] = host
-            first_raw[name] = raw
         else:
-            first = first_raw[name]
             for var in sorted(CLUSTER_VARS):
-                if isinstance(raw, dict) and isinstance(first, dict) and raw.get(var) is first.get(var) \
-                        and _template_free(raw.get(var)):
-                    continue  # the very same object from the same group_vars file, nothing host-specific in it
-                if _variable(hostvars, host, raw, var) != entry["vars"][var]:
+                if var in first_free[name] and isinstance(raw, dict) and raw.get(var) is first_free[name][var]:
+                    continue  # the very same template-free object (one group_vars file): nothing host-specific
+                if _variable(hostvars, host, raw, var)[0] != entry["vars"][var]:
                     problems.append({"rule": "ICL107", "cluster": name, "field": var,
                                      "message": "%s differs between nodes %s and %s of cluster %s; cluster variables "
                                                 "belong in group_vars/%s, not host_vars"
                                                 % (var, first_host[name], host, name, name)})
         node = {"hostname": host}
         for var, key in NODE_VARS.items():
-            value = _variable(hostvars, host, raw, var)
+            value = _variable(hostvars, host, raw, var)[0]
             if value is not None:
                 node[key] = value
         entry["nodes"].append(node)

@@ -40,20 +40,25 @@ def summary_lines(plan):
         plan["estate"], "valid" if plan["valid"] else "INVALID",
         plan["counts"]["errors"], plan["counts"]["warnings"], plan["counts"]["info"])]
     if plan["valid"]:
-        lines.append("hosts table: %d entries (sha256 %s), identical on every node"
-                     % (len(plan["hosts_table"]), plan["hosts_table_sha256"][:12]))
+        leaving = sorted(name for name, cluster in plan["clusters"].items() if cluster.get("membership") == "leaving")
+        lines.append("hosts table: %d entries (sha256 %s), identical on every node%s"
+                     % (len(plan["hosts_table"]), plan["hosts_table_sha256"][:12],
+                        " of the linked clusters" if leaving else ""))
+        for name in leaving:
+            lines.append("cluster %s is LEAVING the linked estate: it is unlinked from the others and keeps its own "
+                         "hosts table (%d entries), stations and mapping tables" % (name, len(plan["clusters"][name]["hosts_table"])))
         for table, rows in sorted(plan["mappings"].items()):
             lines.append("superset %s: %d rows" % (table, len(rows)))
         for name, cluster in sorted(plan["clusters"].items()):
             nm = cluster["network_management"]
             src = cluster["sources"]
             linked = ", ".join("%s[%s]" % (other, flag_letters(flags)) for other, flags in sorted(cluster["links"].items()))
-            lines.append("cluster %s: %d nodes; Network Management %d stations (%d CMs); Source Manager %d sources "
+            lines.append("cluster %s%s: %d nodes; Network Management %d stations (%d CMs); Source Manager %d sources "
                          "(%d local, %d remote); links %s; mappings %s" % (
-                             name, len(cluster["nodes"]), len(nm),
+                             name, " (leaving)" if cluster.get("membership") == "leaving" else "", len(cluster["nodes"]), len(nm),
                              sum(1 for e in nm if e["kind"] == "connectivity_manager"), len(src),
                              sum(1 for s in src if s["home_cluster"] == name),
-                             sum(1 for s in src if s["home_cluster"] != name), linked,
+                             sum(1 for s in src if s["home_cluster"] != name), linked or "none",
                              ", ".join("%s %d" % (t, len(r)) for t, r in sorted(cluster["mappings"].items()))))
     for finding in plan["findings"]:
         if finding["severity"] != "info" or not plan["valid"]:
@@ -106,7 +111,7 @@ class ActionModule(ControllerAction):
             return result
         # a small index for the playbooks (grouping nodes, the summary): iterating the whole plan in
         # templates is slow when the estate is large
-        index = dict((name, {"nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
+        index = dict((name, {"membership": c["membership"], "nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
                              "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
         summary = summary_lines(plan)
@@ -119,5 +124,8 @@ class ActionModule(ControllerAction):
                 # handing a plan of tens of MB to every later task costs seconds; the lists are in the slices
                 plan = dict(plan, clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
                                                 for name, cluster in plan["clusters"].items()))
-        result.update(plan=plan, index=index, summary=summary)
+        # which nodes carry the same hosts table: the linked clusters', and each leaving cluster its own
+        tables = {"linked estate": sorted(n for c in plan["clusters"].values() if c["membership"] == "linked" for n in c["nodes"])}
+        tables.update((name, c["nodes"]) for name, c in plan["clusters"].items() if c["membership"] == "leaving")
+        result.update(plan=plan, index=index, summary=summary, hosts_tables=tables)
         return result

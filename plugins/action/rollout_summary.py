@@ -77,6 +77,8 @@ class ActionModule(ControllerAction):
                 stages["verify"] = {"checks": len(rows), "broken": [r["target"] for r in rows if r["status"] != "ok"]}
             else:
                 stages["verify"] = {"checks": 0, "broken": [], "summary": "not run"}
+            if cluster.get("membership") == "leaving":
+                stages["membership"] = "leaving"
             clusters[name] = stages
         lines = []
         for name, stages in clusters.items():
@@ -84,9 +86,10 @@ class ActionModule(ControllerAction):
                 lines.append("%s: skipped - %s" % (name, stages["skipped"]))
                 continue
             hosts = stages["hosts"]
-            lines.append("%s: hosts %d/%d nodes changed%s; Network Management %s; Source Manager %s; mappings %s; "
+            lines.append("%s%s: hosts %d/%d nodes changed%s; Network Management %s; Source Manager %s; mappings %s; "
                          "gateway %s; verify %s" % (
-                             name, len(hosts["changed_nodes"]), hosts["nodes"],
+                             name, " (leaving the estate: unlinked, on its own)" if stages.get("membership") else "",
+                             len(hosts["changed_nodes"]), hosts["nodes"],
                              " (%s FAILED)" % ", ".join(hosts["failed_nodes"]) if hosts["failed_nodes"] else "",
                              stages["network_management"]["summary"], stages["source_manager"]["summary"],
                              stages["mappings"]["summary"], stages["dicom_gateway"]["summary"],

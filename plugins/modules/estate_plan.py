@@ -119,7 +119,9 @@ plan:
       type: list
       elements: dict
     hosts_table:
-      description: The master hosts table (ip, hostname, aliases, comment), identical for every node.
+      description:
+        - The master hosts table (ip, hostname, aliases, comment), identical for every node of the linked clusters.
+        - A cluster leaving the estate (C(impax_cluster.membership=leaving)) has its own in C(clusters.<name>.hosts_table).
       type: list
       elements: dict
     hosts_table_sha256:
@@ -130,18 +132,27 @@ plan:
       type: dict
     clusters:
       description:
-        - Per cluster - nodes, nodes_by_role, links, network_management, sources, gateway_modalities, mappings.
+        - Per cluster - membership (C(linked) or C(leaving)), nodes, nodes_by_role, links, network_management, sources,
+          gateway_modalities, mappings; a leaving cluster also its own hosts_table and hosts_table_sha256, planned
+          as an estate of its own (no other cluster's CMs, sources, hosts or mapping rows).
         - With O(by_reference), without network_management, sources and gateway_modalities (see O(by_reference)).
       type: dict
 index:
   description:
-    - Per cluster, its nodes, database node and gateway node, change windows and drift policy - small, for
-      grouping hosts.
+    - Per cluster, its membership, nodes, database node and gateway node, change windows and drift policy - small,
+      for grouping hosts.
     - With O(plan_file), also C(slices) - the cluster's large lists (C(hosts_table), C(network_management),
       C(sources), C(gateway_modalities), C(mappings.<table>)) written once as files next to the plan, each a
       C(file) and C(sha256) to give to a module's C(from_plan) (the rollout's roles do).
   returned: when the estate is valid
   type: dict
+hosts_tables:
+  description:
+    - Which nodes carry the same hosts table - C(linked estate) for the linked clusters' nodes and, for each
+      cluster leaving the estate, its name for its nodes. For the C(hosts_file_tables) of the hosts_file role.
+  returned: when the estate is valid
+  type: dict
+  sample: {"linked estate": ["harbor-cm01", "summit-cm01"], "valley": ["valley-cm01"]}
 plan_file:
   description: Where the plan was written.
   returned: when O(plan_file) is set

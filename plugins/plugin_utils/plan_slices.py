@@ -65,7 +65,8 @@ def write_slices(plan, directory):
     refs = {}
     for name, cluster in sorted(plan["clusters"].items()):
         refs[name] = dict((key, _write(directory, cluster[key], written)) for key in CLUSTER_LISTS)
-        refs[name]["hosts_table"] = hosts
+        # a cluster leaving the estate has a table of its own (planner.split_membership)
+        refs[name]["hosts_table"] = _write(directory, cluster["hosts_table"], written) if "hosts_table" in cluster else hosts
         refs[name]["mappings"] = dict((table, _write(directory, rows, written))
                                       for table, rows in sorted(cluster["mappings"].items()))
     _clean(directory, written)

@@ -51,6 +51,7 @@ RULES = {
     "ICL105": (ERROR, "-", "duplicate keys inside one list"),
     "ICL106": (ERROR, "-", "references point at objects that exist"),
     "ICL107": (ERROR, "-", "a cluster's variables agree on all of its nodes"),
+    "ICL108": (ERROR, "-", "the clusters that stay linked do not depend on a cluster leaving the estate"),
     "ICL201": (ERROR, "10665, 9496, 9502", "sample descriptions get the label their site expects"),
     "ICL202": (ERROR, "10665", "shadowing: another site's row changes what a local description maps to"),
     "ICL203": (WARNING, "10665", "structural shadowing: a foreign row can take a local row's descriptions"),

@@ -104,7 +104,7 @@ class Estate(object):
         settings, problems = schema.check_shape(schema.CLUSTER_SPEC, variables.get("impax_cluster") or {}, "impax_cluster")
         for path, message in problems:
             self.add("ICL101", message, name, "impax_cluster", path)
-        cluster["settings"] = settings or {"name": name, "linking": None, "links": None, "topology_role": "peer",
+        cluster["settings"] = settings or {"name": name, "membership": "linked", "linking": None, "links": None, "topology_role": "peer",
                                            "update_syntax": "impax-6.5", "station_containers": [],
                                            "cc_objects": False, "archives_to_idc": False,
                                            "default_report_source": None, "patient_id_domain": None,

@@ -218,32 +218,66 @@ def digest(value):
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
-def plan_estate(raw, structural=True, strict=None):
-    """Validate and plan. Returns the plan; ``plan['valid']`` is False when any error was found."""
-    estate = Estate(raw)
-    supersets = rules.validate(estate, structural=structural)
-    strict = estate.settings.get("strict") if strict is None else strict
-    findings = estate.findings.sorted()
-    blocking = estate.findings.errors(strict=strict)
-    plan = {
-        "format": PLAN_FORMAT,
-        "estate": estate.settings.get("name"),
-        "strict": bool(strict),
-        "valid": not blocking,
-        "counts": {
-            "errors": sum(1 for f in findings if f.severity == ERROR),
-            "warnings": sum(1 for f in findings if f.severity == WARNING),
-            "info": sum(1 for f in findings if f.severity == INFO),
-        },
-        "findings": [f.as_dict() for f in findings],
-        "clusters": {},
-    }
-    if blocking:
-        return plan
+def split_membership(raw):
+    """The raw estates to plan: the linked clusters together, and each cluster leaving on its own.
+
+    A cluster with ``impax_cluster.membership: leaving`` is unlinked: the clusters that stay are planned
+    without it (they drop its CMs, sources, hosts entries, gateway modalities and mapping rows) and it is
+    planned as an estate of its own (its own CMs without linking flags, its own stations and tables).
+    Returns ``(linked raw or None, {leaving cluster: raw}, findings about references to leaving clusters)``.
+    """
+    clusters = raw.get("clusters") or {}
+    leaving = sorted(name for name, data in clusters.items()
+                     if isinstance(((data or {}).get("vars") or {}).get("impax_cluster"), dict)
+                     and data["vars"]["impax_cluster"].get("membership") == "leaving")
+    if not leaving:
+        return raw, {}, []
+    notes = []
+    settings = raw.get("estate") if isinstance(raw.get("estate"), dict) else {}
+    if settings.get("hub") in leaving:
+        notes.append(dict(rule="ICL108", message="impax_estate.hub names %r, which is leaving the linked estate; make "
+                          "another cluster the hub first" % settings["hub"], cluster=settings["hub"], field="impax_estate.hub", file=_origin(raw, None, "impax_estate")))
+
+    def edited(data, edit):
+        """``data`` with a copy of its impax_cluster changed by ``edit`` (the inventory's values stay as they are)."""
+        variables = dict(data.get("vars") or {})
+        if isinstance(variables.get("impax_cluster"), dict):
+            variables["impax_cluster"] = dict(variables["impax_cluster"])
+            edit(variables["impax_cluster"])
+        return dict(data, vars=variables)
+
+    def forget_leaving(own):
+        links = own.get("links") if isinstance(own.get("links"), dict) else {}
+        for target in sorted(t for t in links if t in leaving):
+            notes.append(dict(rule="ICL108", severity=INFO, cluster=own.get("name"), field="impax_cluster.links.%s" % target,
+                              file=_origin(raw, own.get("name"), "impax_cluster"),
+                              message="impax_cluster.links.%s is not used: %s is leaving the linked estate" % (target, target)))
+        if links:
+            own["links"] = dict((k, v) for k, v in links.items() if k not in leaving)
+
+    def standalone(own):
+        for key in ("links", "linking", "topology_role"):
+            own.pop(key, None)
+
+    staying = dict((name, edited(data or {}, forget_leaving)) for name, data in clusters.items() if name not in leaving)
+    linked = dict(raw, clusters=staying) if staying else None
+    if linked is not None and settings.get("hub") in leaving:
+        linked["estate"] = dict(settings, hub=None)  # ICL108 says it once (not also "not a cluster")
+    alone_settings = dict(settings, hub=None, mapping_superset="union")
+    alone = dict((name, {"estate": alone_settings, "origins": raw.get("origins") or {}, "superset": None,
+                         "clusters": {name: edited(clusters[name] or {}, standalone)}}) for name in leaving)
+    return linked, alone, notes
+
+
+def _origin(raw, cluster, var):
+    origins = raw.get("origins") or {}
+    return (origins.get(cluster) or {}).get(var) or (origins.get("all") or {}).get(var)
+
+
+def _plan_clusters(estate, supersets):
+    """The hosts table and the per-cluster plans of one (sub-)estate."""
     table = hosts_table(estate)
-    plan["hosts_table"] = table
-    plan["hosts_table_sha256"] = digest(table)
-    plan["mappings"] = supersets
+    clusters = {}
     shared_stations = station_entries(estate)
     shared_sources = source_entries(estate)
     gateways = dict((name, _role_node(cluster, "gateway", "connectivity_manager")) for name, cluster in estate.clusters.items())
@@ -258,7 +292,8 @@ def plan_estate(raw, structural=True, strict=None):
             for role in node["roles"]:
                 roles.setdefault(role, []).append(node["hostname"])
         nm = network_management(estate, name, shared_stations)
-        plan["clusters"][name] = {
+        clusters[name] = {
+            "membership": "linked",
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
             "database_node": _role_node(cluster, "database", "database"),
             "gateway_node": _role_node(cluster, "gateway", "connectivity_manager"),
@@ -279,4 +314,52 @@ def plan_estate(raw, structural=True, strict=None):
                 (k, v) for source in (estate.settings.get("drift_policy") or {}, cluster["settings"].get("drift_policy") or {})
                 for k, v in source.items() if v is not None)),
         }
+    return table, clusters
+
+
+def plan_estate(raw, structural=True, strict=None):
+    """Validate and plan. Returns the plan; ``plan['valid']`` is False when any error was found.
+
+    Clusters leaving the linked estate (``split_membership``) are validated and planned on their own; such a
+    cluster's plan has ``membership: leaving`` and its own ``hosts_table`` (the top-level one is the linked
+    clusters').
+    """
+    linked_raw, leaving_raw, notes = split_membership(raw)
+    linked = Estate(linked_raw) if linked_raw is not None else None
+    leaving = dict((name, Estate(part)) for name, part in leaving_raw.items())
+    parts = ([linked] if linked is not None else []) + [leaving[name] for name in sorted(leaving)]
+    supersets = [rules.validate(part, structural=structural) for part in parts]
+    everything = parts[0].findings
+    for part in parts[1:]:
+        everything.extend(part.findings)
+    for note in notes:
+        everything.add(note.pop("rule"), note.pop("message"), **note)
+    settings = parts[0].settings
+    strict = settings.get("strict") if strict is None else strict
+    findings = everything.sorted()
+    blocking = everything.errors(strict=strict)
+    plan = {
+        "format": PLAN_FORMAT,
+        "estate": settings.get("name"),
+        "strict": bool(strict),
+        "valid": not blocking,
+        "counts": {
+            "errors": sum(1 for f in findings if f.severity == ERROR),
+            "warnings": sum(1 for f in findings if f.severity == WARNING),
+            "info": sum(1 for f in findings if f.severity == INFO),
+        },
+        "findings": [f.as_dict() for f in findings],
+        "clusters": {},
+    }
+    if blocking:
+        return plan
+    table, clusters = _plan_clusters(linked, supersets[0]) if linked is not None else ([], {})
+    plan["hosts_table"] = table
+    plan["hosts_table_sha256"] = digest(table)
+    plan["mappings"] = supersets[0] if linked is not None else {}
+    for name, part in sorted(leaving.items()):
+        own_table, own = _plan_clusters(part, supersets[parts.index(part)])
+        own[name].update(membership="leaving", hosts_table=own_table, hosts_table_sha256=digest(own_table))
+        clusters.update(own)
+    plan["clusters"] = dict(sorted(clusters.items()))
     return plan

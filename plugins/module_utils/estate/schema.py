@@ -82,6 +82,7 @@ CLUSTER_SPEC = dict(
     name=dict(type="str", required=True),
     description=dict(type="str"),
     site=dict(type="str"),
+    membership=dict(type="str", choices=["linked", "leaving"], default="linked"),
     topology_role=dict(type="str", choices=["peer", "hub", "spoke"], default="peer"),
     impax_version=dict(type="str", default="6.5.1"),
     update_syntax=dict(type="str", default="impax-6.5"),

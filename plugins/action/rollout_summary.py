@@ -93,7 +93,8 @@ class ActionModule(ControllerAction):
                              " (%s FAILED)" % ", ".join(hosts["failed_nodes"]) if hosts["failed_nodes"] else "",
                              stages["network_management"]["summary"], stages["source_manager"]["summary"],
                              stages["mappings"]["summary"], stages["dicom_gateway"]["summary"],
-                             stages["verify"].get("summary") or ("%d checks ok" % stages["verify"]["checks"]
+                             stages["verify"].get("summary") or ("no links to verify" if not stages["verify"]["checks"]
+                                                                 else "%d checks ok" % stages["verify"]["checks"]
                                                                  if not stages["verify"]["broken"]
                                                                  else "BROKEN: %s" % ", ".join(stages["verify"]["broken"]))))
         result.update(changed=False, clusters=clusters, summary=lines)

@@ -251,3 +251,60 @@ def test_one_cluster_at_a_time_stops_at_the_first_failing_cluster(lab, tmp_path)
     assert counts.get("summit-db01", {}).get("changed", 0) == 0 and counts.get("valley-db01", {}).get("changed", 0) == 0
     assert all(counts.get(node, {}).get("changed", 0) == 0 for node in ("harbor-cm01", "summit-cm01", "valley-cm01"))
     assert "TASK [impax.cluster_link.dicom_gateway" not in result.stdout
+
+
+def leaving_inventory(tmp_path, cluster):
+    """The lab estate where ``cluster`` leaves the linked estate."""
+    inventory = tmp_path / "leaving"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    path = inventory / "group_vars" / cluster / "cluster.yml"
+    data = yaml.safe_load(path.read_text())
+    data["impax_cluster"]["membership"] = "leaving"
+    path.write_text(yaml.safe_dump(data))
+    return inventory
+
+
+def names_in(state):
+    """Every AE title and host name a cluster's state refers to."""
+    aes = set(e["ae_title"] for key in ("network_management", "sources") for e in state[key])
+    aes |= set(m["ae_title"] for m in state["dicom"]["modalities"])
+    hosts = set(e["hostname"] for entries in state["hosts"].values() for e in entries)
+    return aes, hosts
+
+
+def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
+    """membership: leaving unlinks valley on both sides; idempotent; back to linked restores the estate exactly."""
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    folder = str(tmp_path / "snapshots")
+    linked = snapshot(folder, "linked")
+    valley_aes = set(e["ae_title"] for e in linked["valley"]["network_management"] if e["ae_title"].startswith("VLY_"))
+    valley_hosts = set(n for n in NODES if n.startswith("valley-")) | {"vly-ct1", "vly-cr1"}
+    assert valley_aes and valley_hosts <= names_in(linked["harbor"])[1], "before: harbor knows valley"
+
+    inventory = leaving_inventory(tmp_path, "valley")
+    leave, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert leave.returncode == 0, leave.stdout[-3000:]
+    assert "valley (leaving the estate: unlinked, on its own)" in leave.stdout
+    assert "identical on 6 nodes of linked estate" in leave.stdout and "identical on 3 nodes of valley" in leave.stdout
+    alone = snapshot(folder, "leaving")
+    for name in ("harbor", "summit"):
+        aes, hosts = names_in(alone[name])
+        assert not aes & valley_aes and not hosts & valley_hosts, (name, aes & valley_aes, hosts & valley_hosts)
+        assert alone[name]["mappings"] != linked[name]["mappings"], "valley's rows left the superset"
+    aes, hosts = names_in(alone["valley"])
+    assert aes == valley_aes, "valley keeps only its own CM and modalities"
+    assert hosts == valley_hosts, "valley's hosts block holds only its own nodes and modalities"
+    assert not any(e["cluster_linking"] for e in alone["valley"]["network_management"])
+    own = yaml.safe_load((inventory / "group_vars" / "valley" / "mappings.yml").read_text())["impax_mappings"]
+    assert sorted((r["pattern"], r["label"]) for r in alone["valley"]["mappings"]["body_part"]) == \
+        sorted((r["pattern"], r["label"]) for r in own["body_part"]), "valley is back to its own table"
+    assert os.path.exists(os.path.join(ROOT, "build", "hosts", "valley", "hosts"))
+
+    again, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert not [h for h, r in recap(again.stdout).items() if r["changed"]], "leaving is idempotent"
+
+    rejoin, unused = playbook("link-clusters.yml")
+    assert rejoin.returncode == 0, rejoin.stdout[-3000:]
+    assert snapshot(folder, "rejoined") == linked, "rejoining restores every cluster exactly"

@@ -304,6 +304,13 @@ def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
     again, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert again.returncode == 0, again.stdout[-3000:]
     assert not [h for h, r in recap(again.stdout).items() if r["changed"]], "leaving is idempotent"
+    reports = tmp_path / "drift"
+    drift, unused = playbook("playbooks/drift_check.yml", "-e", "impax_report_dir=%s" % reports, inventory=str(inventory),
+                             IMPAX_PROJECT_DIR=ROOT)
+    assert drift.returncode == 0, drift.stdout[-3000:]
+    with open(reports / "drift-impax-lab.json") as handle:
+        report = json.load(handle)
+    assert report["status"] == "in_sync" and sorted(report["clusters"]) == ["harbor", "summit", "valley"]
 
     rejoin, unused = playbook("link-clusters.yml")
     assert rejoin.returncode == 0, rejoin.stdout[-3000:]

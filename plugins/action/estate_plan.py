@@ -31,8 +31,10 @@ ARGUMENT_SPEC = dict(
     fail_on_invalid=dict(type="bool", default=True),
     by_reference=dict(type="bool", default=False),
 )
-# the clusters' largest lists; with by_reference they are left out of the returned plan (slices carry them)
-BY_REFERENCE = ("network_management", "sources", "gateway_modalities")
+# the plan's large parts; with by_reference they are left out of the returned plan (the slices and the plan
+# file carry them; the playbooks read the small keys: mapping_tables, verify_targets, verify_addresses)
+BY_REFERENCE = ("network_management", "sources", "gateway_modalities", "mappings", "hosts_table")
+BY_REFERENCE_TOP = ("hosts_table", "mappings")
 
 
 def summary_lines(plan):
@@ -122,8 +124,9 @@ class ActionModule(ControllerAction):
                 index[name]["slices"] = refs
             if args["by_reference"]:
                 # handing a plan of tens of MB to every later task costs seconds; the lists are in the slices
-                plan = dict(plan, clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
-                                                for name, cluster in plan["clusters"].items()))
+                plan = dict(((k, v) for k, v in plan.items() if k not in BY_REFERENCE_TOP),
+                            clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
+                                          for name, cluster in plan["clusters"].items()))
         # which nodes carry the same hosts table: the linked clusters', and each leaving cluster its own
         tables = {"linked estate": sorted(n for c in plan["clusters"].values() if c["membership"] == "linked" for n in c["nodes"])}
         tables.update((name, c["nodes"]) for name, c in plan["clusters"].items() if c["membership"] == "leaving")

@@ -50,9 +50,10 @@ options:
     default: true
   by_reference:
     description:
-      - With O(plan_file), leave each cluster's C(network_management), C(sources) and C(gateway_modalities) out of
-        the returned C(plan) - they are in the plan file and in C(index.<cluster>.slices), which the rollout's roles
-        read. On a large estate the returned plan then shrinks from tens of MB to a few, which every later task
+      - With O(plan_file), leave the large parts out of the returned C(plan) - the hosts tables, the supersets and
+        each cluster's C(network_management), C(sources), C(gateway_modalities) and C(mappings). They are in the plan
+        file and in C(index.<cluster>.slices), which the rollout's roles read; the playbooks use the small keys
+        (C(mapping_tables), C(verify_targets), C(verify_addresses)). On a large estate the returned plan then shrinks from tens of MB to a few, which every later task
         that reads it pays for. C(playbooks/plan.yml) sets it.
     type: bool
     default: false
@@ -135,7 +136,9 @@ plan:
         - Per cluster - membership (C(linked) or C(leaving)), nodes, nodes_by_role, links, network_management, sources,
           gateway_modalities, mappings; a leaving cluster also its own hosts_table and hosts_table_sha256, planned
           as an estate of its own (no other cluster's CMs, sources, hosts or mapping rows).
-        - With O(by_reference), without network_management, sources and gateway_modalities (see O(by_reference)).
+        - Also mapping_tables (the table names), verify_targets (the other clusters' CMs) and verify_addresses (their
+          host name -> IP).
+        - With O(by_reference), without the large parts (see O(by_reference)).
       type: dict
 index:
   description:

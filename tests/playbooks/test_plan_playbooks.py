@@ -100,10 +100,20 @@ def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
     full = json.loads(plan_file.read_text())
     for name, cluster in full["clusters"].items():
         slim = registered["plan"]["clusters"][name]
-        assert not set(slim) & {"network_management", "sources", "gateway_modalities"}
-        assert slim["nodes"] == cluster["nodes"] and slim["mappings"] == cluster["mappings"]
+        assert not set(slim) & {"network_management", "sources", "gateway_modalities", "mappings", "hosts_table"}
+        assert slim["nodes"] == cluster["nodes"] and slim["mapping_tables"] == sorted(cluster["mappings"])
+        first = dict((e["hostname"], e["ip"]) for e in reversed(full["hosts_table"]))  # the first line of each name
+        assert slim["verify_addresses"] == dict((t["host"], first[t["host"]]) for t in slim["verify_targets"])
+        assert "." in slim["verify_addresses"].get("eic-cm01", "."), "IPv4 where a node has both"
+        assert slim["verify_addresses"] and len(slim["verify_addresses"]) == len(slim["verify_targets"])
         slices = registered["index"][name]["slices"]
         for key in ("network_management", "sources", "gateway_modalities"):
             with open(slices[key]["file"]) as handle:
                 assert json.load(handle) == cluster[key]
         assert os.path.dirname(slices["sources"]["file"]) == str(tmp_path / "plan-slices")
+        for table, rows in cluster["mappings"].items():
+            with open(slices["mappings"][table]["file"]) as handle:
+                assert json.load(handle) == rows
+        with open(slices["hosts_table"]["file"]) as handle:
+            assert json.load(handle) == full["hosts_table"]
+    assert "hosts_table" not in registered["plan"] and "mappings" not in registered["plan"]

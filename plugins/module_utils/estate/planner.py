@@ -292,6 +292,10 @@ def _plan_clusters(estate, supersets):
             for role in node["roles"]:
                 roles.setdefault(role, []).append(node["hostname"])
         nm = network_management(estate, name, shared_stations)
+        targets = [cm for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name]
+        addresses = {}
+        for entry in table:
+            addresses.setdefault(entry["hostname"], entry["ip"])  # a node's first line: its IPv4 address when it has both
         clusters[name] = {
             "membership": "linked",
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
@@ -301,7 +305,9 @@ def _plan_clusters(estate, supersets):
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
             "cm_ae_titles": sorted(cm["ae_title"] for cm in cluster["cms"]),
             "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"]}
-                               for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name],
+                               for cm in targets],
+            # where the controller's second opinion reaches them (their lines of this cluster's hosts table)
+            "verify_addresses": dict((cm["host"], addresses[cm["host"]]) for cm in targets if cm["host"] in addresses),
             "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),
             "network_management": nm,
             "gateway_modalities": gateway_modalities(name, nm),
@@ -309,6 +315,7 @@ def _plan_clusters(estate, supersets):
                               if other != name and node],
             "sources": sources(estate, name, shared_sources),
             "mappings": tables,
+            "mapping_tables": sorted(tables),
             "change_windows": cluster["settings"].get("change_windows") or [],
             "drift_policy": dict(windows.DEFAULT_POLICY, **dict(
                 (k, v) for source in (estate.settings.get("drift_policy") or {}, cluster["settings"].get("drift_policy") or {})

@@ -81,7 +81,7 @@ def run(module, resource, profile_key, extra=None):
 
     if state == "rendered":  # offline: the rows and the INSERTs that would create them
         try:
-            items = reconcile.sort_items(resource, [resource.full(resource.normalise(i)) for i in want])
+            items = reconcile.sort_items(resource, [resource.full_normal(i) for i in want])
             resource.index(items, "config")
         except reconcile.ReconcileError as exc:
             module.fail_json(msg=str(exc))
@@ -98,7 +98,7 @@ def run(module, resource, profile_key, extra=None):
         if state == "gathered":
             db.rollback()
             module.exit_json(changed=False, gathered=reconcile.sort_items(
-                resource, [resource.full(resource.normalise(i)) for i in have]), statements_executed=db.executed)
+                resource, [resource.full_normal(i) for i in have]), statements_executed=db.executed)
         ops = reconcile.plan(resource, want, have, state, protected=params["protected"],
                              allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
         statements = table.statements(ops)
@@ -113,7 +113,7 @@ def run(module, resource, profile_key, extra=None):
             touched_items = [op.after or op.before for op in ops]
             rows = db.read(cursor, table, only=touched_items if len(ops) <= READ_BACK_BY_KEY else None)
             touched = set(op.key for op in ops)
-            actual = [resource.full(resource.normalise(i)) for i in rows]
+            actual = [resource.full_normal(i) for i in rows]
             actual = [i for i in actual if resource.key_of(i) in touched]
             db.rollback()
             predicted = reconcile.sort_items(resource, [op.after for op in ops if op.action != "delete"])

@@ -31,6 +31,7 @@ class ReconcileError(Exception):
 
 
 _NESTED = object()  # marks a field whose full value needs Field.full (nested, or a mutable default)
+_NORMAL_CLASS = {"str": str, "int": int, "bool": bool}  # bool is not int here: True for an int field is made 1
 
 
 class Field(object):
@@ -86,8 +87,10 @@ class Resource(object):
         self.key = tuple(key)
         self.fields = fields
         self.required_on_create = tuple(required_on_create)
-        # per field: (name, field, default when it can be shared as is - a flat field - else a marker)
-        self._plan = [(n, f, f.default if f.kind != "dict" and f.shared_default else _NESTED) for n, f in fields.items()]
+        # per field: (name, field, default when it can be shared as is - a flat field - else a marker, the class a
+        # value already has when it is normal - no call needed, the common case thousands of times a run)
+        self._plan = [(n, f, f.default if f.kind != "dict" and f.shared_default else _NESTED, _NORMAL_CLASS.get(f.kind))
+                      for n, f in fields.items()]
         for part in self.key:
             if part not in fields:
                 raise ValueError("key field %s is not a field of %s" % (part, name))
@@ -100,12 +103,11 @@ class Resource(object):
         """Known fields only, normalised; None means "not managed" (merged leaves it alone)."""
         result = {}
         get = item.get
-        for name, field, unused in self._plan:
+        for name, field, unused, normal in self._plan:
             value = get(name)
             if value is None:
                 continue
-            # a str field holding a str is already normal (the common case, thousands of times a run)
-            value = value if field.kind == "str" and value.__class__ is str else field.normalise(value)
+            value = value if value.__class__ is normal else field.normalise(value)
             if value is not None and value != {}:
                 result[name] = value
         return result
@@ -113,12 +115,26 @@ class Resource(object):
     def full(self, item):
         out = {}
         get = item.get
-        for name, field, default in self._plan:
+        for name, field, default, unused in self._plan:
             value = get(name)
             if default is _NESTED:
                 out[name] = field.full(value)
             else:
                 out[name] = default if value is None else value
+        return out
+
+    def full_normal(self, item):
+        """``full(normalise(item))`` in one pass: how a target's object is compared (thousands per run)."""
+        out = {}
+        get = item.get
+        for name, field, default, normal in self._plan:
+            value = get(name)
+            if default is _NESTED:
+                out[name] = field.full(None if value is None else field.normalise(value))
+            elif value is None:
+                out[name] = default
+            else:
+                out[name] = value if value.__class__ is normal else field.normalise(value)
         return out
 
     def merge(self, have, want):
@@ -197,7 +213,7 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
     if state not in ACTION_STATES:
         raise ReconcileError("plan: state %s does not change anything" % state)
     wanted = resource.index([resource.normalise(item) for item in want], "config")
-    current = resource.index([resource.full(resource.normalise(item)) for item in have], "the target")
+    current = resource.index([resource.full_normal(item) for item in have], "the target")
     protected = set(protected or ())
     if state == "overridden" and not wanted and not allow_empty:
         raise ReconcileError("%s: state overridden with an empty config would delete every object; set "
@@ -238,7 +254,7 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
 
 def predict(resource, have, ops):
     """The list the target holds after ``ops``, sorted by key."""
-    current = dict((resource.key_of(item), resource.full(resource.normalise(item))) for item in have)
+    current = dict((resource.key_of(item), resource.full_normal(item)) for item in have)
     for op in ops:
         if op.action == "delete":
             current.pop(op.key, None)

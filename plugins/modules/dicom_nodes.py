@@ -276,7 +276,7 @@ def run(module):
     want_p = None if p["peers"] is None else [dict(i, url=i["url"].rstrip("/") + "/") if i.get("url") else i for i in p["peers"]]
     if state == "rendered":
         try:
-            items = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full(DICOM_MODALITIES.normalise(i)) for i in want_m])
+            items = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full_normal(i) for i in want_m])
             DICOM_MODALITIES.index(items, "modalities")
         except reconcile.ReconcileError as exc:
             module.fail_json(msg=str(exc))
@@ -345,7 +345,7 @@ def apply(client, ops, fields, kind, result):
 
 def verify(module, client, have, ops):
     predicted = reconcile.predict(DICOM_MODALITIES, have, ops)
-    actual = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full(DICOM_MODALITIES.normalise(i))
+    actual = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full_normal(i)
                                                      for i in from_orthanc(client.modalities(), MODALITY_FIELDS)])
     if actual != predicted:
         module.warn("Orthanc holds other modality values than were written (a normalisation to fix): %s"

@@ -128,3 +128,32 @@ def test_plan_after_apply_is_empty(want, have, state):
     assert reconcile.plan(MAPPING_ROWS, want, after, state, allow_empty=True) == []
     if state == "overridden":
         assert sorted(r["pattern"] for r in after) == sorted(r["pattern"] for r in want)
+
+
+# -- property: the one-pass full_normal is full(normalise(...)) for every resource ----------------------------------
+from ansible_collections.impax.cluster_link.plugins.module_utils import resources as all_resources  # noqa: E402
+
+RESOURCES = [r for r in vars(all_resources).values() if isinstance(r, reconcile.Resource)]
+# what a target or a caller may hand over for each kind: normal values and ones normalise converts
+LOOSE = {"int": st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["0", "104", " 7"])),
+         "bool": st.one_of(st.none(), st.booleans(), st.integers(0, 1), st.sampled_from(["yes", "No", "t", "0", ""])),
+         "str": st.one_of(st.none(), st.text(alphabet="Ab %_", max_size=3), st.integers(-3, 3), st.booleans())}
+
+
+def loose_item(resource):
+    def value(field):
+        if field.kind == "dict":
+            return st.one_of(st.none(), st.fixed_dictionaries({}, optional=dict((n, value(f)) for n, f in field.fields.items())))
+        if field.kind in ("set", "list"):
+            return st.one_of(st.none(), st.lists(st.text(alphabet="ab", max_size=2), max_size=3))
+        return LOOSE[field.kind]
+    return st.fixed_dictionaries({}, optional=dict((n, value(f)) for n, f in resource.fields.items()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_full_normal_is_full_of_normalise(data):
+    assert RESOURCES and len(RESOURCES) >= 5
+    for resource in RESOURCES:
+        item = data.draw(loose_item(resource))
+        assert resource.full_normal(item) == resource.full(resource.normalise(item)), (resource.name, item)

@@ -84,6 +84,8 @@ def test_broken_markers_are_refused():
     ({"ip": "10.0.0.1", "hostname": "a\nb"}, "whitespace"),
     ({"ip": "10.0.0.1", "hostname": "ok", "aliases": ["bad_name"]}, "invalid label"),
     ({"ip": "10.0.0.1", "hostname": "ok", "comment": "two\nlines"}, "one line"),
+    ({"ip": "10.0.0.1", "hostname": "ok", "comment": "bell\x07"}, "one line"),
+    ({"ip": "10.0.0.1", "hostname": "ok", "comment": "cr\r"}, "one line"),
 ])
 def test_bad_entries_are_refused(entry, message):
     with pytest.raises(hf.HostsFileError, match=message):
@@ -95,6 +97,8 @@ def test_duplicate_name_inside_block_is_refused():
         hf.normalise_entries([{"ip": "10.0.0.1", "hostname": "a"}, {"ip": "10.0.0.2", "hostname": "A"}])
     # the same name on IPv4 and IPv6 is fine
     hf.normalise_entries([{"ip": "10.0.0.1", "hostname": "a"}, {"ip": "fd00::1", "hostname": "a"}])
+    # a tab is fine in a comment
+    assert hf.normalise_entries([{"ip": "10.0.0.1", "hostname": "a", "comment": "x\ty"}])[0]["comment"] == "x\ty"
 
 
 def test_conflicts_with_unmanaged_lines():

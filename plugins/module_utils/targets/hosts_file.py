@@ -14,6 +14,7 @@ import errno
 import hashlib
 import ipaddress
 import os
+import re
 import shutil
 import tempfile
 
@@ -23,6 +24,7 @@ DEFAULT_MARKER = "impax.cluster_link"
 BEGIN = "# BEGIN {marker} managed block"
 END = "# END {marker} managed block"
 NOTICE = "# Managed by {marker}: edits inside this block are replaced. sha256:{digest}"
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # what a comment cannot hold: control characters but tab
 
 
 class HostsFileError(Exception):
@@ -39,10 +41,11 @@ def normalise_entries(entries):
             continue
         ip, name = entry.get("ip"), entry.get("hostname")
         try:
-            ip = str(ipaddress.ip_address(str(ip).strip()))
+            address = ipaddress.ip_address(str(ip).strip())
+            ip, version = str(address), address.version
         except ValueError:
             problems.append("%s.ip %r is not an IPv4 or IPv6 address" % (where, ip))
-            ip = None
+            ip = version = None
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list):
             problems.append("%s.aliases must be a list" % where)
@@ -52,14 +55,14 @@ def normalise_entries(entries):
             if problem:
                 problems.append("%s.%s %r %s" % (where, field, value, problem))
         comment = entry.get("comment") or ""
-        if not isinstance(comment, str) or any(ord(c) < 32 and c != "\t" for c in comment):
+        if not isinstance(comment, str) or CONTROL.search(comment):
             problems.append("%s.comment must be one line of text" % where)
             comment = ""
         names = [name] + list(aliases)
         for item in names:
             if not isinstance(item, str):
                 continue
-            key = (item.lower(), ip and ipaddress.ip_address(ip).version)
+            key = (item.lower(), version)
             if key in seen and seen[key][1] != ip:
                 problems.append("%s: %s is already mapped to %s by %s" % (where, item, seen[key][1], seen[key][0]))
             seen.setdefault(key, (where, ip))
@@ -150,7 +153,7 @@ def conflicts(hosts, entries):
     """Unmanaged lines that map a managed name to another IP: [(name, their_ip, our_ip, line)]."""
     ours = {}
     for entry in entries:
-        version = ipaddress.ip_address(entry["ip"]).version
+        version = 6 if ":" in entry["ip"] else 4  # entries are normalised: an IPv6 address and only it has a colon
         for name in [entry["hostname"]] + entry["aliases"]:
             ours[(name.lower(), version)] = entry["ip"]
     found = []

@@ -26,8 +26,9 @@ FORMATS = {
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     entries=dict(type="list", elements="dict"),
-    from_plan=dict(type="dict", options=dict(file=dict(type="path", required=True), sha256=dict(type="str", required=True),
-                                              drop_keys=dict(type="list", elements="str", default=[]))),
+    from_plan=dict(type="dict", options=dict(file=dict(type="path", required=True),
+                                             sha256=dict(type="str", required=True),
+                                             drop_keys=dict(type="list", elements="str", default=[]))),
     marker=dict(type="str", default=hf.DEFAULT_MARKER),
     formats=dict(type="list", elements="str", choices=sorted(FORMATS), default=["posix", "windows"]),
     mode=dict(type="raw", default="0644"),

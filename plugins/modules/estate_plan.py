@@ -53,8 +53,9 @@ options:
       - With O(plan_file), leave the large parts out of the returned C(plan) - the hosts tables, the supersets and
         each cluster's C(network_management), C(sources), C(gateway_modalities) and C(mappings). They are in the plan
         file and in C(index.<cluster>.slices), which the rollout's roles read; the playbooks use the small keys
-        (C(mapping_tables), C(verify_targets), C(verify_addresses)). On a large estate the returned plan then shrinks from tens of MB to a few, which every later task
-        that reads it pays for. C(playbooks/plan.yml) sets it.
+        (C(mapping_tables), C(verify_targets), C(verify_addresses)). On a large estate the returned plan then
+        shrinks from tens of MB to a few, which every later task that reads it pays for. C(playbooks/plan.yml)
+        sets it.
     type: bool
     default: false
 extends_documentation_fragment:

@@ -283,8 +283,20 @@ def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
     assert valley_aes and valley_hosts <= names_in(linked["harbor"])[1], "before: harbor knows valley"
 
     inventory = leaving_inventory(tmp_path, "valley")
-    leave, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    predicted_report, converged_report = tmp_path / "predicted.json", tmp_path / "converged.json"
+    check, unused = playbook("link-clusters.yml", "--check", "-e", "impax_rollout_report=%s" % predicted_report,
+                             inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert check.returncode == 0, check.stdout[-3000:]
+    assert snapshot(folder, "checked") == linked, "check mode changes nothing"
+    leave, unused = playbook("link-clusters.yml", "-e", "impax_rollout_report=%s" % converged_report,
+                             inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert leave.returncode == 0, leave.stdout[-3000:]
+    predicted, converged = (json.loads(path.read_text()) for path in (predicted_report, converged_report))
+    for report in (predicted, converged):
+        for cluster in report.values():
+            cluster.pop("verify", None)  # links are checked in a real run only
+    assert predicted == converged, "the unlinking did exactly what check mode predicted"
+    assert converged["harbor"]["network_management"]["changed"] and converged["valley"]["source_manager"]["changed"]
     assert "valley (leaving the estate: unlinked, on its own)" in leave.stdout
     assert "identical on 6 nodes of linked estate" in leave.stdout and "identical on 3 nodes of valley" in leave.stdout
     alone = snapshot(folder, "leaving")

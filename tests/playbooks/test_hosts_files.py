@@ -47,8 +47,8 @@ def test_writes_both_files_once_and_check_mode_writes_nothing(tmp_path):
     assert posix == b"127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n\n" + hosts_block_text(TABLE).encode()
     assert windows == b"127.0.0.1 localhost\r\n::1 localhost\r\n\r\n" + hosts_block_text(TABLE, "windows").encode()
     assert stat.S_IMODE(os.stat(dest / "hosts").st_mode) == 0o644
-    assert [f["sha256"] for f in result(tmp_path)["files"]] == [hashlib.sha256(posix).hexdigest(),
-                                                                 hashlib.sha256(windows).hexdigest()]
+    digests = [hashlib.sha256(posix).hexdigest(), hashlib.sha256(windows).hexdigest()]
+    assert [f["sha256"] for f in result(tmp_path)["files"]] == digests
     inode = os.stat(dest / "hosts").st_ino
 
     again = run(play, "-i", "localhost,")

@@ -236,7 +236,8 @@ def split_membership(raw):
     settings = raw.get("estate") if isinstance(raw.get("estate"), dict) else {}
     if settings.get("hub") in leaving:
         notes.append(dict(rule="ICL108", message="impax_estate.hub names %r, which is leaving the linked estate; make "
-                          "another cluster the hub first" % settings["hub"], cluster=settings["hub"], field="impax_estate.hub", file=_origin(raw, None, "impax_estate")))
+                          "another cluster the hub first" % settings["hub"], cluster=settings["hub"],
+                          field="impax_estate.hub", file=_origin(raw, None, "impax_estate")))
 
     def edited(data, edit):
         """``data`` with a copy of its impax_cluster changed by ``edit`` (the inventory's values stay as they are)."""

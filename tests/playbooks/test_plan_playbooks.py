@@ -117,3 +117,10 @@ def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
         with open(slices["hosts_table"]["file"]) as handle:
             assert json.load(handle) == full["hosts_table"]
     assert "hosts_table" not in registered["plan"] and "mappings" not in registered["plan"]
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/lab_status.yml", "playbooks/lab_up.yml", "playbooks/lab_down.yml"])
+def test_lab_playbooks_on_another_inventory_say_which_to_use(playbook):
+    result = run(playbook, "-i", "inventories/example")
+    assert result.returncode != 0
+    assert "run with -i inventories/lab" in " ".join(result.stdout.split()), result.stdout[-2000:]

@@ -111,3 +111,13 @@ def test_a_leaving_cluster_gets_its_own_hosts_slice(tmp_path):
     assert load_slice(refs["valley"]["hosts_table"]) == plan["clusters"]["valley"]["hosts_table"]
     assert load_slice(refs["harbor"]["hosts_table"]) == plan["hosts_table"]
     assert refs["harbor"]["hosts_table"] == refs["summit"]["hosts_table"] != refs["valley"]["hosts_table"]
+
+
+def test_a_synthesized_superset_must_be_synthesized_again_without_the_leaving_site():
+    raw = leaving(inventory_raw(os.path.join(ROOT, "inventories", "example")), "east")
+    plan = plan_estate(raw)
+    assert not plan["valid"]
+    stale = [f for f in plan["findings"] if f["rule"] == "ICL205"]
+    hint = [f for f in plan["findings"] if f["rule"] == "ICL108"]
+    assert stale and all(f["severity"] == "error" for f in stale)
+    assert [(f["severity"], f["cluster"]) for f in hint] == [("warning", "east")] and "synthesize_mappings" in hint[0]["message"]

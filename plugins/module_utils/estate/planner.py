@@ -234,6 +234,13 @@ def split_membership(raw):
         return raw, {}, []
     notes = []
     settings = raw.get("estate") if isinstance(raw.get("estate"), dict) else {}
+    if settings.get("mapping_superset") == "synthesized":
+        for name in leaving:
+            # a warning, so the failure message shows it next to the ICL205 errors it explains
+            notes.append(dict(rule="ICL108", severity=WARNING, cluster=name, field="impax_estate.mapping_superset",
+                              file=_origin(raw, None, "impax_estate"),
+                              message="%s is leaving: its rows leave the synthesized superset too; run "
+                                      "synthesize_mappings.yml again (ICL205 names the rows still in it)" % name))
     if settings.get("hub") in leaving:
         notes.append(dict(rule="ICL108", message="impax_estate.hub names %r, which is leaving the linked estate; make "
                           "another cluster the hub first" % settings["hub"], cluster=settings["hub"],

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # The modules with an action plugin that reads their large list from the plan (plugin_utils.plan_fed_action).
+    # The modules whose action plugin reads their large list from the plan (plugin_utils.plan_fed_action, hosts_files).
     DOCUMENTATION = r"""
 options:
   from_plan:
     description:
       - Take the list from the plan on the controller instead of from the task - a reference
         from the C(index) that M(impax.cluster_link.estate_plan) returns (C(index.<cluster>.slices)).
-      - The module's action plugin reads the file on the controller, refuses it when its SHA-256 is not
-        the planned one, and sends the list to the module; the list is never templated, which on a large
-        estate is most of a converged run's time.
+      - The action plugin reads the file on the controller, refuses it when its SHA-256 is not the planned
+        one, and uses the list as if the task gave it (a module that runs on a target receives it); the list
+        is never templated, which on a large estate is most of a converged run's time.
       - Mutually exclusive with the list option itself.
     type: dict
     suboptions:
@@ -35,5 +35,5 @@ options:
 attributes:
   action:
     support: full
-    description: An action plugin reads O(from_plan) on the controller before the module runs on the target.
+    description: An action plugin reads O(from_plan) on the controller (before the module, when it runs on a target).
 """

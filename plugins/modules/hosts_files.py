@@ -31,25 +31,6 @@ options:
       - Mutually exclusive with O(from_plan); one of them is required.
     type: list
     elements: dict
-  from_plan:
-    description:
-      - The same table by reference - C(index.<cluster>.slices.hosts_table) of the M(impax.cluster_link.estate_plan)
-        result. Refused (nothing is written) when the file's SHA-256 is not the planned one.
-    type: dict
-    suboptions:
-      file:
-        description: The slice file on the controller.
-        type: path
-        required: true
-      sha256:
-        description: SHA-256 of the file's bytes, as planned.
-        type: str
-        required: true
-      drop_keys:
-        description: Keys of each entry to leave out.
-        type: list
-        elements: str
-        default: []
   marker:
     description: Names the managed block (as O(impax.cluster_link.hosts_block#module:marker)).
     type: str
@@ -64,6 +45,8 @@ options:
     description: Permissions of the files, octal.
     type: raw
     default: "0644"
+extends_documentation_fragment:
+  - impax.cluster_link.plan_slice
 attributes:
   check_mode:
     support: full

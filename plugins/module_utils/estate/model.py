@@ -66,8 +66,8 @@ class Estate(object):
     def origin(self, cluster, var):
         return (self.origins.get(cluster) or {}).get(var) or (self.origins.get("all") or {}).get(var)
 
-    def add(self, rule, message, cluster=None, var=None, path=None, obj=None):
-        self.findings.add(rule, message, cluster=cluster, obj=obj, field=path or var,
+    def add(self, rule, message, cluster=None, var=None, path=None, obj=None, severity=None):
+        self.findings.add(rule, message, cluster=cluster, obj=obj, field=path or var, severity=severity,
                           file=self.origin(cluster, var) if var else None)
 
     # -- loading ------------------------------------------------------------------

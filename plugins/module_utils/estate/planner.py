@@ -224,7 +224,8 @@ def split_membership(raw):
     A cluster with ``impax_cluster.membership: leaving`` is unlinked: the clusters that stay are planned
     without it (they drop its CMs, sources, hosts entries, gateway modalities and mapping rows) and it is
     planned as an estate of its own (its own CMs without linking flags, its own stations and tables).
-    Returns ``(linked raw or None, {leaving cluster: raw}, findings about references to leaving clusters)``.
+    Returns ``(linked raw or None, {leaving cluster: raw}, notes)``: the notes are ``Estate.add`` arguments
+    (findings about references to leaving clusters).
     """
     clusters = raw.get("clusters") or {}
     leaving = sorted(name for name, data in clusters.items()
@@ -237,14 +238,14 @@ def split_membership(raw):
     if settings.get("mapping_superset") == "synthesized":
         for name in leaving:
             # a warning, so the failure message shows it next to the ICL205 errors it explains
-            notes.append(dict(rule="ICL108", severity=WARNING, cluster=name, field="impax_estate.mapping_superset",
-                              file=_origin(raw, None, "impax_estate"),
+            notes.append(dict(rule="ICL108", severity=WARNING, cluster=name, var="impax_estate",
+                              path="impax_estate.mapping_superset",
                               message="%s is leaving: its rows leave the synthesized superset too; run "
                                       "synthesize_mappings.yml again (ICL205 names the rows still in it)" % name))
     if settings.get("hub") in leaving:
         notes.append(dict(rule="ICL108", message="impax_estate.hub names %r, which is leaving the linked estate; make "
                           "another cluster the hub first" % settings["hub"], cluster=settings["hub"],
-                          field="impax_estate.hub", file=_origin(raw, None, "impax_estate")))
+                          var="impax_estate", path="impax_estate.hub"))
 
     def edited(data, edit):
         """``data`` with a copy of its impax_cluster changed by ``edit`` (the inventory's values stay as they are)."""
@@ -257,8 +258,8 @@ def split_membership(raw):
     def forget_leaving(own):
         links = own.get("links") if isinstance(own.get("links"), dict) else {}
         for target in sorted(t for t in links if t in leaving):
-            notes.append(dict(rule="ICL108", severity=INFO, cluster=own.get("name"), field="impax_cluster.links.%s" % target,
-                              file=_origin(raw, own.get("name"), "impax_cluster"),
+            notes.append(dict(rule="ICL108", severity=INFO, cluster=own.get("name"), var="impax_cluster",
+                              path="impax_cluster.links.%s" % target,
                               message="impax_cluster.links.%s is not used: %s is leaving the linked estate" % (target, target)))
         if links:
             own["links"] = dict((k, v) for k, v in links.items() if k not in leaving)
@@ -277,11 +278,6 @@ def split_membership(raw):
     return linked, alone, notes
 
 
-def _origin(raw, cluster, var):
-    origins = raw.get("origins") or {}
-    return (origins.get(cluster) or {}).get(var) or (origins.get("all") or {}).get(var)
-
-
 def _plan_clusters(estate, supersets):
     """The hosts table and the per-cluster plans of one (sub-)estate."""
     table = hosts_table(estate)
@@ -289,6 +285,9 @@ def _plan_clusters(estate, supersets):
     shared_stations = station_entries(estate)
     shared_sources = source_entries(estate)
     gateways = dict((name, _role_node(cluster, "gateway", "connectivity_manager")) for name, cluster in estate.clusters.items())
+    addresses = {}
+    for entry in table:
+        addresses.setdefault(entry["hostname"], entry["ip"])  # a node's first line: its IPv4 address when it has both
     for name in sorted(estate.clusters):
         cluster = estate.clusters[name]
         tables = dict((t, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]} for r in rows])
@@ -301,9 +300,6 @@ def _plan_clusters(estate, supersets):
                 roles.setdefault(role, []).append(node["hostname"])
         nm = network_management(estate, name, shared_stations)
         targets = [cm for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name]
-        addresses = {}
-        for entry in table:
-            addresses.setdefault(entry["hostname"], entry["ip"])  # a node's first line: its IPv4 address when it has both
         clusters[name] = {
             "membership": "linked",
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
@@ -348,7 +344,7 @@ def plan_estate(raw, structural=True, strict=None):
     for part in parts[1:]:
         everything.extend(part.findings)
     for note in notes:
-        everything.add(note.pop("rule"), note.pop("message"), **note)
+        parts[0].add(note.pop("rule"), note.pop("message"), **note)  # the origins are the same in every part
     settings = parts[0].settings
     strict = settings.get("strict") if strict is None else strict
     findings = everything.sorted()
@@ -372,8 +368,11 @@ def plan_estate(raw, structural=True, strict=None):
     plan["hosts_table"] = table
     plan["hosts_table_sha256"] = digest(table)
     plan["mappings"] = supersets[0] if linked is not None else {}
-    for name, part in sorted(leaving.items()):
-        own_table, own = _plan_clusters(part, supersets[parts.index(part)])
+    for part, superset in zip(parts, supersets):
+        if part is linked:
+            continue
+        name = list(part.clusters)[0]  # a leaving part holds its one cluster
+        own_table, own = _plan_clusters(part, superset)
         own[name].update(membership="leaving", hosts_table=own_table, hosts_table_sha256=digest(own_table))
         clusters.update(own)
     plan["clusters"] = dict(sorted(clusters.items()))

@@ -1,12 +1,91 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, impax.cluster_link contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs the hosts_block module; reads O(entries) from the plan on the controller when given O(from_plan)."""
+"""Runs the hosts_block module; reads O(entries) from the plan on the controller when given O(from_plan).
+
+A converged node is found without running the module: the action reads the hosts file with one ``cat`` over the
+open connection and decides on the controller with the module's own code (``hosts_file.Outcome``). Only when
+that decision is "nothing to write, nothing to report" does the action answer for the module - the same result
+the module returns. Anything else (a change, a conflict, a refusal, an unreadable file, arguments that are not
+exactly what the module's argument spec returns) runs the module, which reads the file again and decides on
+its own. ``state=gathered`` is read the same way.
+
+Why: on a large estate the module run per node costs Python start-up, moving the whole table to the node and
+checking it there - for a file that is, in a converged estate, already right (bench/rollout_scale.py).
+"""
 
 from __future__ import annotations
 
+import json
+import shlex
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import _exact
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
+
+# the module's options other than the list, with the exact values the controller decision accepts
+_SIMPLE = {
+    "path": lambda v: isinstance(v, str) and v.startswith("/"),
+    "state": lambda v: v in ("present", "gathered"),
+    "marker": lambda v: isinstance(v, str) and bool(v),
+    "on_conflict": lambda v: v in ("error", "warn"),
+    "own_hostname": lambda v: v is None or isinstance(v, str),
+    "own_ip": lambda v: v is None or isinstance(v, str),
+    "backup": lambda v: v.__class__ is bool,
+}
+_DEFAULTS = {"path": "/etc/hosts", "state": "present", "marker": hf.DEFAULT_MARKER, "on_conflict": "error",
+             "own_hostname": None, "own_ip": None, "backup": False}
 
 
 class ActionModule(PlanFedAction):
     LIST_OPTION = "entries"
+
+    def run_with_list(self, args, task_vars):
+        known = self._decided_on_controller(args)
+        return known if known is not None else super(ActionModule, self).run_with_list(args, task_vars)
+
+    def _decided_on_controller(self, args):
+        """The module's result when the controller can tell the node is converged (or for gathered), else None."""
+        params = dict(_DEFAULTS)
+        for name, value in args.items():
+            if name == self.LIST_OPTION:
+                continue
+            if name not in _SIMPLE or not _SIMPLE[name](value):
+                return None  # the module checks it and says what is wrong
+            params[name] = str(value) if isinstance(value, str) else value
+        entries = []
+        for item in args.get(self.LIST_OPTION) or []:
+            exact = _exact(hf.ENTRY_OPTIONS, item)
+            if exact is None:  # a task's own list holds Ansible's tagged strings: as the module would receive it
+                try:
+                    exact = _exact(hf.ENTRY_OPTIONS, json.loads(json.dumps(item)))
+                except (TypeError, ValueError):
+                    return None
+                if exact is None:
+                    return None
+            entries.append(exact)
+        text = self._read(params["path"])
+        if text is None:
+            return None
+        try:
+            if params["state"] == "gathered":
+                return dict(changed=False, gathered=hf.HostsFile(text, params["marker"]).managed_entries(),
+                            decided_on_controller=True)
+            outcome = hf.Outcome(text, entries, "present", params["marker"], params["own_hostname"], params["own_ip"])
+        except hf.HostsFileError:
+            return None
+        if outcome.changed or outcome.conflicts or outcome.refusals:
+            return None
+        result = dict(outcome.result(), decided_on_controller=True)
+        if self._task.diff:
+            result["diff"] = {"before": text, "after": outcome.new_text, "before_header": params["path"],
+                              "after_header": params["path"]}
+        return result
+
+    def _read(self, path):
+        """The file's text as the module would read it, or None when it cannot be read that way."""
+        try:
+            res = self._low_level_execute_command("cat -- %s" % shlex.quote(path), encoding_errors="strict")
+        except UnicodeDecodeError:
+            return None
+        return res["stdout"] if res.get("rc") == 0 else None

@@ -77,8 +77,10 @@ def _exact(options, item):
                 return None
         elif not _exact_type(kind, value):
             return None
-        if "choices" in option and value not in option["choices"]:
-            return None
+        if "choices" in option:
+            # a list is checked element by element, as ansible-core does
+            if any(v not in option["choices"] for v in value) if kind == "list" else value not in option["choices"]:
+                return None
         out[name] = value
     return out
 

@@ -92,6 +92,9 @@ attributes:
     description: Any POSIX node.
 notes:
   - Idempotent - a second run with the same entries reports no change.
+  - A converged node costs one C(cat) of the file - the action plugin decides it on the controller with this
+    module's code (RV(decided_on_controller)); the module itself runs on the node only to write, to report a
+    conflict or a refusal, or when the file cannot be read that way.
 seealso:
   - name: Estate plan
     description: The planner produces the estate hosts table.
@@ -152,22 +155,24 @@ conflicts:
   returned: always
   type: list
   elements: dict
+decided_on_controller:
+  description:
+    - True when the action plugin read the file over the connection and found it converged (or, for
+      O(state=gathered), read it) with the module's own code, so the module did not run on the node. Any change,
+      conflict, refusal or unreadable file runs the module.
+  returned: when the action plugin decided
+  type: bool
 backup_file:
   description: Where the old file was copied.
   returned: when O(backup=true) and the file changed
   type: str
 """
 
-import hashlib
 import time
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
-
-
-def _sha256(text):
-    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
 def run(module):
@@ -182,23 +187,16 @@ def run(module):
         module.fail_json(msg="cannot read %s: %s" % (path, exc))
 
     try:
-        hosts = hf.HostsFile(text, params["marker"])
         if params["state"] == "gathered":
-            module.exit_json(changed=False, gathered=hosts.managed_entries())
-        entries = hf.normalise_entries(params["entries"]) if params["state"] == "present" else []
-        if params["state"] == "present":
-            block = hf.render_block(entries, params["marker"], hosts.newline)
-            new_text = hosts.with_block(block)
-            clashes = hf.conflicts(hosts, entries)
-            refusals = hf.own_name_changes(hosts, entries, params["own_hostname"], params["own_ip"])
-        else:
-            block, new_text, clashes, refusals = "", hosts.without_block(), [], []
+            module.exit_json(changed=False, gathered=hf.HostsFile(text, params["marker"]).managed_entries())
+        outcome = hf.Outcome(text, params["entries"], params["state"], params["marker"], params["own_hostname"],
+                             params["own_ip"])
     except hf.HostsFileError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
 
-    found = [{"name": c[0], "their_ip": c[1], "our_ip": c[2], "line": c[3]} for c in clashes]
-    if refusals:
-        module.fail_json(msg="%s: %s" % (path, "; ".join(refusals)), conflicts=found)
+    found = outcome.conflicts
+    if outcome.refusals:
+        module.fail_json(msg="%s: %s" % (path, "; ".join(outcome.refusals)), conflicts=found)
     if found:
         text_of = "; ".join("%s is %s in the line %r but %s in the estate table"
                             % (c["name"], c["their_ip"], c["line"], c["our_ip"]) for c in found)
@@ -207,22 +205,14 @@ def run(module):
                                  "(fix the lines, or set on_conflict=warn)" % (path, text_of), conflicts=found)
         module.warn("%s: %s" % (path, text_of))
 
-    changed = new_text != text
-    current = "\n".join(hosts.block) + "\n" if hosts.block else ""
-    # before/after only when they differ: a converged run on a large table returns no lists (see bench/hosts_scale.py)
-    result = dict(changed=changed, entries=len(entries),
-                  block_sha256=_sha256(block),
-                  current_block_sha256=_sha256(current) if current else None,
-                  conflicts=found, write_method="none")
-    if changed:
-        result.update(before=hosts.managed_entries(), after=entries)
+    result = outcome.result()
     if module._diff:
-        result["diff"] = {"before": text, "after": new_text, "before_header": path, "after_header": path}
-    if changed and not module.check_mode:
+        result["diff"] = {"before": text, "after": outcome.new_text, "before_header": path, "after_header": path}
+    if outcome.changed and not module.check_mode:
         if params["backup"]:
             result["backup_file"] = hf.backup_file(path, time.strftime("%Y-%m-%d@%H:%M:%S"))
         try:
-            result["write_method"] = hf.write_file(path, new_text)
+            result["write_method"] = hf.write_file(path, outcome.new_text)
         except (hf.HostsFileError, OSError) as exc:
             module.fail_json(msg="%s: %s" % (path, exc), **result)
     module.exit_json(**result)
@@ -232,12 +222,7 @@ def main():
     module = LargeListModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/hosts"),
-            entries=dict(type="list", elements="dict", default=[], options=dict(
-                ip=dict(type="str", required=True),
-                hostname=dict(type="str", required=True),
-                aliases=dict(type="list", elements="str", default=[]),
-                comment=dict(type="str"),
-            )),
+            entries=dict(type="list", elements="dict", default=[], options=hf.ENTRY_OPTIONS),
             from_plan=FROM_PLAN,
             state=dict(type="str", choices=["present", "absent", "gathered"], default="present"),
             marker=dict(type="str", default=hf.DEFAULT_MARKER),

@@ -31,5 +31,9 @@ class PlanFedAction(ActionBase):
             except PlanSliceError as exc:
                 result.update(failed=True, msg=str(exc))
                 return result
-        result.update(self._execute_module(module_args=args, task_vars=task_vars))
+        result.update(self.run_with_list(args, task_vars))
         return result
+
+    def run_with_list(self, args, task_vars):
+        """The module's result for ``args`` (the list in place); an action may find it without running the module."""
+        return self._execute_module(module_args=args, task_vars=task_vars)

@@ -1,17 +1,23 @@
 """LargeListModule returns exactly what AnsibleModule returns, for valid and invalid lists, and keeps secrets masked."""
 
 import json
+import os
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule, _exact, _plain
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
-    DICOM_MODALITIES, DICOM_PEERS, NETWORK_STATIONS, argspec)
+    DICOM_MODALITIES, DICOM_PEERS, NETWORK_STATIONS, SOURCE_STATIONS, argspec)
+
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import load_slice, write_slices
+
+from estate_helpers import ROOT, inventory_plan
 
 
 def build(cls, spec, args, capsys, **kwargs):
@@ -138,3 +144,72 @@ def test_suboption_defaults_are_set_as_ansible_core_sets_them(capsys):
     entries[1]["aliases"] = None
     (fast, error), (slow, slow_error) = compare(HOSTS_SPEC, {"entries": entries}, capsys, name="entries")
     assert fast is None and slow is None and error["msg"] == slow_error["msg"] and "aliases" in error["msg"]
+
+
+class _Declared(Exception):
+    """Raised in place of building the module: carries what its main() declares."""
+
+
+def declared_spec(module_file, monkeypatch):
+    """(argument_spec, large_lists) exactly as the module's main() declares them."""
+    def capture(argument_spec, large_lists=(), **kwargs):
+        raise _Declared(argument_spec, large_lists)
+    monkeypatch.setattr(module_file, "LargeListModule", capture)
+    with pytest.raises(_Declared) as declared:
+        module_file.main()
+    return declared.value.args
+
+
+def role_default(role, name):
+    with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml")) as handle:
+        return yaml.safe_load(handle)[name]
+
+
+@pytest.fixture(scope="module")
+def lab_plan():
+    return inventory_plan(os.path.join(ROOT, "inventories", "lab"))
+
+
+def test_every_list_the_plan_sends_takes_the_fast_path(lab_plan, monkeypatch, tmp_path):
+    """What the roles hand to each module from the lab plan (through the plan's slice files, as in a rollout) is
+    checked here, not by ansible-core's per-element validator: a fast path that silently falls back costs
+    seconds per task on a large estate."""
+    from ansible_collections.impax.cluster_link.plugins.modules import (
+        dicom_nodes, hosts_block, mapping_rows, network_stations, source_stations)
+    refs = write_slices(lab_plan, str(tmp_path))["valley"]
+    sent = [
+        (network_stations, "config", refs["network_management"],
+         role_default("network_management", "__network_management_meta_keys")),
+        (source_stations, "config", refs["sources"], role_default("source_manager", "__source_manager_meta_keys")),
+        (dicom_nodes, "modalities", refs["gateway_modalities"], []),
+        (hosts_block, "entries", refs["hosts_table"], []),
+    ] + [(mapping_rows, "config", ref, []) for ref in refs["mappings"].values()]
+    for module_file, option, ref, meta_keys in sent:
+        spec, large_lists = declared_spec(module_file, monkeypatch)
+        assert option in large_lists
+        options = spec[option]["options"]
+        assert _plain(options), "%s: %s cannot be checked exactly" % (module_file.__name__, option)
+        items = load_slice(ref, meta_keys)
+        assert items, module_file.__name__
+        refused = [item for item in items if _exact(options, item) is None]
+        assert not refused, "%s: %s falls back to ansible-core for %r" % (module_file.__name__, option, refused[:1])
+
+
+@pytest.mark.parametrize("notifications", [["received", "dictated"], [], ["received", "bogus"]])
+def test_list_choices_are_checked_element_by_element(notifications, capsys):
+    """A list option with choices (Source Manager's HIS notifications) is fast-pathed when every element is a
+    choice, and an element that is not goes to ansible-core's message."""
+    spec = list_module.common_argument_spec(SOURCE_STATIONS)
+    items = [{"ae_title": "AE%05d" % i, "station_name": "S%05d" % i, "his_notifications": notifications,
+              "his_verification": {"study_identification": ["accession_number"]}} for i in range(120)]
+    args = {"state": "overridden", "database": DATABASE, "config": items}
+    (fast, error), (slow, slow_error) = compare(spec, args, capsys)
+    assert fast == slow
+    assert (error is None) == (slow_error is None) == ("bogus" not in notifications)
+    if error:
+        assert error["msg"] == slow_error["msg"] and "his_notifications" in error["msg"]
+    else:
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        module = LargeListModule(argument_spec=spec, large_lists=("config",))
+        basic._ANSIBLE_ARGS = None
+        assert len(module._checked["config"]) == 120  # the fast path was taken

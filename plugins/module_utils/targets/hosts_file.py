@@ -204,6 +204,51 @@ def own_name_changes(hosts, entries, own_hostname, own_ip):
     return problems
 
 
+# The suboptions of one managed entry (the hosts_block module's O(entries)).
+ENTRY_OPTIONS = dict(
+    ip=dict(type="str", required=True),
+    hostname=dict(type="str", required=True),
+    aliases=dict(type="list", elements="str", default=[]),
+    comment=dict(type="str"),
+)
+
+
+def text_sha256(text):
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+class Outcome(object):
+    """What the hosts_block module decides for a file's ``text`` - the same wherever it is computed (on the
+    node by the module, or on the controller by its action plugin to find a converged node without running it).
+    """
+
+    def __init__(self, text, entries, state="present", marker=DEFAULT_MARKER, own_hostname=None, own_ip=None):
+        """``entries`` as validated by the module's argument spec; raises HostsFileError."""
+        self.text = text
+        self.hosts = HostsFile(text, marker)
+        self.entries = normalise_entries(entries) if state == "present" else []
+        if state == "present":
+            self.block = render_block(self.entries, marker, self.hosts.newline)
+            self.new_text = self.hosts.with_block(self.block)
+            clashes = conflicts(self.hosts, self.entries)
+            self.refusals = own_name_changes(self.hosts, self.entries, own_hostname, own_ip)
+        else:
+            self.block, self.new_text, clashes, self.refusals = "", self.hosts.without_block(), [], []
+        self.conflicts = [{"name": c[0], "their_ip": c[1], "our_ip": c[2], "line": c[3]} for c in clashes]
+        self.changed = self.new_text != text
+
+    def result(self):
+        """The module's result (without diff and write details)."""
+        current = "\n".join(self.hosts.block) + "\n" if self.hosts.block else ""
+        # before/after only when they differ: a converged run on a large table returns no lists (bench/hosts_scale.py)
+        result = dict(changed=self.changed, entries=len(self.entries), block_sha256=text_sha256(self.block),
+                      current_block_sha256=text_sha256(current) if current else None,
+                      conflicts=self.conflicts, write_method="none")
+        if self.changed:
+            result.update(before=self.hosts.managed_entries(), after=self.entries)
+        return result
+
+
 def write_file(path, text, backup_dir=None):
     """Write ``text`` to ``path`` keeping owner, group and mode.
 

@@ -20,6 +20,7 @@ import json
 import shlex
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import _exact
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import slice_items
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
 
@@ -47,14 +48,21 @@ class ActionModule(PlanFedAction):
     def _decided_on_controller(self, args):
         """The module's result when the controller can tell the node is converged (or for gathered), else None."""
         params = dict(_DEFAULTS)
+        items = args.get(self.LIST_OPTION) or []
+        if args.get("from_plan") is not None:  # PlanFedAction read and checked it: its text
+            ref = args["from_plan"]
+            try:
+                items = slice_items(ref["content"].encode("utf-8"), None, ref["drop_keys"])
+            except (KeyError, AttributeError, ValueError):
+                return None
         for name, value in args.items():
-            if name == self.LIST_OPTION:
+            if name in (self.LIST_OPTION, "from_plan"):
                 continue
             if name not in _SIMPLE or not _SIMPLE[name](value):
                 return None  # the module checks it and says what is wrong
             params[name] = str(value) if isinstance(value, str) else value
         entries = []
-        for item in args.get(self.LIST_OPTION) or []:
+        for item in items:
             exact = _exact(hf.ENTRY_OPTIONS, item)
             if exact is None:  # a task's own list holds Ansible's tagged strings: as the module would receive it
                 try:

@@ -17,6 +17,8 @@ same behaviour and messages, and skips the work when it is not needed:
   else (a ``"104"`` for an int, an unknown key...) is validated by ansible-core
   itself, with its usual messages. Options with ``no_log`` suboptions are never
   fast-pathed, so no secret escapes masking.
+- A list its action plugin sends as text (``from_plan.content``, the plan slice checked against its SHA-256
+  here again) is parsed here, before validation: ansible-core would otherwise walk and deep-copy every object.
 - ``invocation`` shows such a list as its length, not its content (the callback
   still prints every changed object from ``before``/``after``/``commands``).
 """
@@ -24,6 +26,8 @@ same behaviour and messages, and skips the work when it is not needed:
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import resolve_content
 
 _EXACT = {"str": str, "int": int, "bool": bool}
 
@@ -89,6 +93,9 @@ class LargeListModule(AnsibleModule):
     """AnsibleModule with a fast exact check for the list options named in ``large_lists``."""
 
     def __init__(self, argument_spec, large_lists=(), **kwargs):
+        # the list its action plugin may send as from_plan.content (plan_reference.resolve_content)
+        self._plan_list = large_lists[0] if large_lists and "from_plan" in argument_spec else None
+        self._plan_error = None
         self._large_lists = [name for name in large_lists
                              if argument_spec.get(name, {}).get("options") and _plain(argument_spec[name]["options"])]
         self._large_options = dict((name, argument_spec[name]) for name in self._large_lists)
@@ -98,9 +105,13 @@ class LargeListModule(AnsibleModule):
             self.params[name] = items
         for name, option in self._large_options.items():
             self.argument_spec[name] = option  # what the module declares, for anything that reads it later
+        if self._plan_error:
+            self.fail_json(msg=self._plan_error)
 
     def _load_params(self):
         super(LargeListModule, self)._load_params()
+        if self._plan_list:
+            self._plan_error = resolve_content(self.params, self._plan_list)
         for name in self._large_lists:
             items = self.params.get(name)
             if items.__class__ is not list or len(items) < 100:

@@ -9,6 +9,9 @@ was run without its action plugin and refuses rather than guess.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 FROM_PLAN = dict(type="dict", options=dict(
     file=dict(type="path", required=True),
     sha256=dict(type="str", required=True),
@@ -20,3 +23,44 @@ def refuse_unresolved(module):
     if module.params.get("from_plan") is not None:
         module.fail_json(msg="from_plan is read on the controller by this module's action plugin, which did not run; "
                              "call the module as a task (impax.cluster_link.%s)" % module._name.split(".")[-1])
+
+
+class SliceError(ValueError):
+    pass
+
+
+def slice_items(data, sha256, drop_keys=(), where="the plan slice"):
+    """The list a slice's bytes hold, checked against its planned ``sha256``; ``drop_keys`` removed from each
+    object. Used on the controller (reading the file; ``sha256=None``: read_slice checked it) and on the target
+    (the bytes the action plugin sent)."""
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise SliceError("%s is not the one planned (its SHA-256 differs); nothing was sent. Plan again" % where)
+    value = json.loads(data)
+    if not isinstance(value, list):
+        raise SliceError("%s holds no list" % where)
+    if drop_keys:
+        drop = set(drop_keys)
+        value = [dict((k, v) for k, v in item.items() if k not in drop) if isinstance(item, dict) else item
+                 for item in value]
+    return value
+
+
+def resolve_content(params, option):
+    """Put the list of ``from_plan.content`` (the slice's text, set by the action plugin) in ``params[option]``.
+
+    The action plugin sends the slice as one string: ansible-core moves a string in one step, where it walks
+    every object of a list in Python on both sides. Returns an error message, or None.
+    """
+    ref = params.get("from_plan")
+    if not isinstance(ref, dict) or ref.get("content") is None:
+        return None
+    params["from_plan"] = None
+    params[option] = []  # on a refusal: nothing to act on, and the error below is the one reported
+    if not ref.get("sha256"):
+        return "from_plan: content without its sha256"
+    try:
+        params[option] = slice_items(ref["content"].encode("utf-8"), ref["sha256"], ref.get("drop_keys") or (),
+                                     "from_plan: the slice %s as it reached the module" % ref.get("file"))
+    except (SliceError, ValueError, AttributeError) as exc:
+        return str(exc)
+    return None

@@ -4,15 +4,16 @@
 """The action in front of the modules that take the plan's large lists (network_stations, source_stations,
 mapping_rows, dicom_nodes, hosts_block).
 
-Given ``from_plan`` (a reference from estate_plan's index), it reads the list on the controller, checks its
-hash and runs the module with the list as ``LIST_OPTION``; without it the module runs exactly as called.
+Given ``from_plan`` (a reference from estate_plan's index), it reads the slice on the controller, checks its
+hash and sends its text to the module in ``from_plan.content``; the module (LargeListModule) checks the hash
+again and takes the list as ``LIST_OPTION``. Without it the module runs exactly as called.
 """
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, load_slice
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
 
 
 class PlanFedAction(ActionBase):
@@ -21,19 +22,24 @@ class PlanFedAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(PlanFedAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        ref = args.pop("from_plan", None)
+        ref = args.get("from_plan")
         if ref is not None:
             if args.get(self.LIST_OPTION) is not None:
                 result.update(failed=True, msg="give %s or from_plan, not both" % self.LIST_OPTION)
                 return result
             try:
-                args[self.LIST_OPTION] = load_slice(ref, (ref or {}).get("drop_keys") or ())
+                data = read_slice(ref)
             except PlanSliceError as exc:
                 result.update(failed=True, msg=str(exc))
                 return result
+            # the slice travels as its text (one string for ansible-core to move, instead of thousands of
+            # objects it walks in Python on both sides); the module checks it against the SHA-256 again
+            args["from_plan"] = {"file": str(ref["file"]), "sha256": str(ref["sha256"]),
+                                 "drop_keys": [str(k) for k in ref.get("drop_keys") or ()],
+                                 "content": data.decode("utf-8")}
         result.update(self.run_with_list(args, task_vars))
         return result
 
     def run_with_list(self, args, task_vars):
-        """The module's result for ``args`` (the list in place); an action may find it without running the module."""
+        """The module's result for ``args``; an action may find it without running the module."""
         return self._execute_module(module_args=args, task_vars=task_vars)

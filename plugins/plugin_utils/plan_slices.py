@@ -20,6 +20,8 @@ import os
 import tempfile
 import time
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import SliceError, slice_items
+
 # The per-cluster lists written as slices, and the module option each one feeds.
 CLUSTER_LISTS = ("network_management", "sources", "gateway_modalities")
 KEEP_SECONDS = 24 * 3600  # other runs' slices younger than this are left alone
@@ -87,8 +89,8 @@ def _clean(directory, keep):
             pass  # another run removed it first
 
 
-def load_slice(ref, drop_keys=()):
-    """The list a reference points to, checked against its hash; ``drop_keys`` removed from each object."""
+def read_slice(ref):
+    """The bytes of the slice a reference points to, checked against its hash."""
     if not isinstance(ref, dict) or not ref.get("file") or not ref.get("sha256"):
         raise PlanSliceError("from_plan needs file and sha256 (the references estate_plan returns in its index), "
                              "got %r" % (ref,))
@@ -101,11 +103,13 @@ def load_slice(ref, drop_keys=()):
     if hashlib.sha256(data).hexdigest() != ref["sha256"]:
         raise PlanSliceError("the plan slice %s is not the one planned (its SHA-256 differs); nothing was sent. "
                              "Plan again" % ref["file"])
-    value = json.loads(data)
-    if not isinstance(value, list):
-        raise PlanSliceError("the plan slice %s holds no list" % ref["file"])
-    if drop_keys:
-        drop = set(drop_keys)
-        value = [dict((k, v) for k, v in item.items() if k not in drop) if isinstance(item, dict) else item
-                 for item in value]
-    return value
+    return data
+
+
+def load_slice(ref, drop_keys=()):
+    """The list a reference points to, checked against its hash; ``drop_keys`` removed from each object."""
+    data = read_slice(ref)
+    try:
+        return slice_items(data, None, drop_keys, "the plan slice %s" % ref["file"])
+    except SliceError as exc:
+        raise PlanSliceError(str(exc))

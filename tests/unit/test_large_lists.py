@@ -1,5 +1,6 @@
 """LargeListModule returns exactly what AnsibleModule returns, for valid and invalid lists, and keeps secrets masked."""
 
+import hashlib
 import json
 import os
 
@@ -213,3 +214,31 @@ def test_list_choices_are_checked_element_by_element(notifications, capsys):
         module = LargeListModule(argument_spec=spec, large_lists=("config",))
         basic._ANSIBLE_ARGS = None
         assert len(module._checked["config"]) == 120  # the fast path was taken
+
+
+def test_a_slice_sent_as_text_is_checked_again_and_becomes_the_list(lab_plan, tmp_path, capsys):
+    """What PlanFedAction sends (from_plan with the slice's text): the module takes the same list the controller
+    reads, with the planning keys dropped, fast-pathed, and shows neither the text nor the list in invocation;
+    a text that is not the planned one is refused."""
+    ref = write_slices(lab_plan, str(tmp_path))["valley"]["network_management"]
+    drop = role_default("network_management", "__network_management_meta_keys")
+    stations = load_slice(ref, drop) * 40  # over the 100 the fast path starts at
+    data = json.dumps(stations, sort_keys=True, separators=(",", ":")).encode()
+    ref = {"file": ref["file"], "sha256": hashlib.sha256(data).hexdigest(), "drop_keys": []}
+    args = {"state": "overridden", "database": DATABASE, "from_plan": dict(ref, content=data.decode())}
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    try:
+        module = LargeListModule(argument_spec=SPEC, large_lists=("config",))
+    finally:
+        basic._ANSIBLE_ARGS = None
+    assert len(module._checked["config"]) == len(stations) and module.params["from_plan"] is None
+    assert module.params["config"] == build(AnsibleModule, SPEC, dict(args, from_plan=None, config=stations), capsys)[0]["config"]
+    with pytest.raises(SystemExit):
+        module.exit_json(changed=False)
+    shown = json.loads(capsys.readouterr().out)["invocation"]["module_args"]
+    assert shown["config"] == "(%d items)" % len(stations) and shown["from_plan"] is None
+
+    tampered = dict(args, from_plan=dict(ref, content=data.decode().replace("VLY", "XXX", 1)))
+    params, error = build(LargeListModule, SPEC, tampered, capsys, large_lists=("config",))
+    assert params is None and "SHA-256 differs" in error["msg"] and ref["file"] in error["msg"]

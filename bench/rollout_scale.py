@@ -1,7 +1,8 @@
 """Benchmark: the whole rollout on the lab estate grown to N stations and 3 mapping tables of M rows per cluster.
 
 Measured in one run, on the lab:
-  - link-clusters.yml: first rollout, and a converged re-run;
+  - link-clusters.yml: first rollout, and a converged re-run; the converged re-run again with the grown station
+    and mapping files as JSON instead of YAML (the same estate: Ansible's YAML loader is most of loading it);
   - a direct Python script doing the converged re-run's reads (every hosts file over SSH, every configuration
     database table, every Orthanc registry);
   - the way people do it without this collection, one task iteration per item: ansible.builtin.lineinfile
@@ -31,9 +32,10 @@ CLUSTERS = {"harbor": (1, "HBR", "Harbor General Hospital"), "valley": (2, "VLY"
 ADDRESSES = {"harbor-cm01": "10.201.0.11", "valley-cm01": "10.201.0.21", "summit-cm01": "10.201.0.31"}
 
 
-def grown_inventory(stations, rows):
-    """A copy of the lab inventory with ``stations`` more modalities and ``rows`` rows per mapping table per cluster."""
-    target = os.path.join(ROOT, "build", "bench-estate")
+def grown_inventory(stations, rows, json_lists=False):
+    """A copy of the lab inventory with ``stations`` more modalities and ``rows`` rows per mapping table per cluster
+    (the two grown files as JSON with ``json_lists``: the same variables, read faster by Ansible)."""
+    target = os.path.join(ROOT, "build", "bench-estate-json" if json_lists else "bench-estate")
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "inventories", "lab"), target)
     for cluster, (number, prefix, institution) in CLUSTERS.items():
@@ -45,8 +47,7 @@ def grown_inventory(stations, rows):
                 "station_name": "%s_MOD%05d" % (prefix, i), "ae_title": "%s%05d" % (prefix, i),
                 "host": "%s-mod%05d" % (prefix.lower(), i), "ip": "10.%d.%d.%d" % (210 + number, i // 250, 1 + i % 250),
                 "institution": institution, "department": "Radiology", "home_cm": "%s_CM" % prefix})
-        with open(path, "w") as handle:
-            yaml.safe_dump(data, handle)
+        write_vars(path, data, json_lists)
         path = os.path.join(target, "group_vars", cluster, "mappings.yml")
         with open(path) as handle:
             data = yaml.safe_load(handle)
@@ -54,9 +55,19 @@ def grown_inventory(stations, rows):
             extra = [{"pattern": "%s%%%05d%%" % (prefix, i), "rule": 2000 + 10 * i, "label": label} for i in range(rows)]
             data["impax_mappings"].setdefault(table, [])
             data["impax_mappings"][table] = data["impax_mappings"][table][:-1] + extra + data["impax_mappings"][table][-1:]
-        with open(path, "w") as handle:
-            yaml.safe_dump(data, handle)
+        write_vars(path, data, json_lists)
     return target
+
+
+def write_vars(path, data, json_lists):
+    if json_lists:
+        os.remove(path)
+        path = path[:-len(".yml")] + ".json"
+    with open(path, "w") as handle:
+        if json_lists:
+            json.dump(data, handle, indent=1)
+        else:
+            yaml.safe_dump(data, handle)
 
 
 def rollout(inventory):
@@ -142,6 +153,8 @@ def main():
     try:
         first, first_changed = rollout(inventory)
         again, again_changed = rollout(inventory)
+        # the same estate with the two grown files as JSON: nothing to change, only the inventory reads faster
+        again_json, again_json_changed = rollout(grown_inventory(args.stations, args.rows, json_lists=True))
         reads = min(direct_reads() for unused in range(3))
         per_item = per_item_sample(args.sample)
     finally:
@@ -157,8 +170,11 @@ def main():
         "items_managed": items,
         "first_rollout_seconds": round(first, 1), "first_rollout_changed_tasks": first_changed,
         "converged_rerun_seconds": round(again, 1), "converged_rerun_changed_tasks": again_changed,
+        "converged_rerun_json_lists_seconds": round(again_json, 1),
+        "converged_rerun_json_lists_changed_tasks": again_json_changed,
         "direct_script_reads_seconds": round(reads, 2),
         "converged_vs_direct_reads": round(again / reads, 1),
+        "converged_json_lists_vs_direct_reads": round(again_json / reads, 1),
         "per_item_seconds_per_item (sampled on %d items x 3 loops)" % args.sample: round(per_item, 4),
         "per_item_extrapolated_seconds": round(per_item * items),
         "speedup_converged_vs_per_item": round(per_item * items / again),

@@ -14,8 +14,9 @@ options:
       - Take the list from the plan on the controller instead of from the task - a reference
         from the C(index) that M(impax.cluster_link.estate_plan) returns (C(index.<cluster>.slices)).
       - The action plugin reads the file on the controller, refuses it when its SHA-256 is not the planned
-        one, and uses the list as if the task gave it (a module that runs on a target receives it); the list
-        is never templated, which on a large estate is most of a converged run's time.
+        one, and uses the list as if the task gave it; the list is never templated, which on a large estate
+        is most of a converged run's time. A module that runs on a target receives the file's text and checks
+        it against the SHA-256 again before it takes the list.
       - Mutually exclusive with the list option itself.
     type: dict
     suboptions:

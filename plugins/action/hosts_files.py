@@ -32,6 +32,7 @@ ARGUMENT_SPEC = dict(
     marker=dict(type="str", default=hf.DEFAULT_MARKER),
     formats=dict(type="list", elements="str", choices=sorted(FORMATS), default=["posix", "windows"]),
     mode=dict(type="raw", default="0644"),
+    prune_except=dict(type="list", elements="str"),
 )
 
 
@@ -90,6 +91,29 @@ class ActionModule(ControllerAction):
                               "after": data.decode("utf-8")})
             files.append({"path": path, "format": name, "changed": changed, "sha256": hashlib.sha256(data).hexdigest()})
         result.update(changed=any(f["changed"] for f in files), files=files, entries=len(entries))
+        if args["prune_except"] is not None:
+            result["removed"] = self._prune(dest, set(args["prune_except"]))
+            result["changed"] = result["changed"] or bool(result["removed"])
         if diffs:
             result["diff"] = diffs
         return result
+
+    def _prune(self, dest, keep):
+        """Remove the subdirectories of ``dest`` not in ``keep`` that hold only files this module writes."""
+        ours = set(f[0] for f in FORMATS.values())
+        removed = []
+        try:
+            subdirs = sorted((e for e in os.scandir(dest) if e.is_dir(follow_symlinks=False) and e.name not in keep),
+                             key=lambda e: e.name)
+        except FileNotFoundError:
+            return removed
+        for entry in subdirs:
+            names = os.listdir(entry.path)
+            if not names or not set(names) <= ours:
+                continue  # not (only) ours: somebody else's directory
+            if not self._task.check_mode:
+                for name in names:
+                    os.remove(os.path.join(entry.path, name))
+                os.rmdir(entry.path)
+            removed.append(entry.path)
+        return removed

@@ -45,6 +45,15 @@ options:
     description: Permissions of the files, octal.
     type: raw
     default: "0644"
+  prune_except:
+    description:
+      - Names of the subdirectories of O(dest) that hold other tables' files (a cluster leaving the estate has
+        its own, C(<dest>/<cluster>)). Any other subdirectory that holds nothing but C(hosts) and
+        C(hosts.windows) - the files of a cluster that left and has rejoined - is removed; a subdirectory with
+        anything else in it is left alone.
+      - Not given, no subdirectory is looked at.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - impax.cluster_link.plan_slice
 attributes:
@@ -71,6 +80,12 @@ EXAMPLES = r"""
     dest: /srv/share/hosts
     entries: "{{ impax_estate_plan.plan.hosts_table }}"
     formats: [windows]
+
+- name: The linked estate's files; drop those of clusters that are no longer leaving
+  impax.cluster_link.hosts_files:
+    dest: build/hosts
+    from_plan: "{{ impax_estate_plan.index.harbor.slices.hosts_table }}"
+    prune_except: "{{ impax_estate_plan.hosts_tables.keys() | reject('eq', 'linked estate') }}"
 """
 
 RETURN = r"""
@@ -84,4 +99,9 @@ entries:
   description: Number of entries in the managed block.
   returned: always
   type: int
+removed:
+  description: The stale subdirectories removed (or, in check mode, that would be).
+  returned: when O(prune_except) is given
+  type: list
+  elements: str
 """

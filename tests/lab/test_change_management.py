@@ -327,3 +327,4 @@ def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
     rejoin, unused = playbook("link-clusters.yml")
     assert rejoin.returncode == 0, rejoin.stdout[-3000:]
     assert snapshot(folder, "rejoined") == linked, "rejoining restores every cluster exactly"
+    assert not os.path.exists(os.path.join(ROOT, "build", "hosts", "valley")), "its hosts files went with it"

@@ -81,3 +81,24 @@ def test_from_plan_is_checked_and_bad_input_writes_nothing(tmp_path):
     neither = run(task_play(tmp_path, {"dest": str(tmp_path / "other")}), "-i", "localhost,")
     assert neither.returncode != 0 and "give entries or from_plan" in neither.stdout
     assert not (tmp_path / "other").exists()
+
+
+def test_files_of_a_cluster_that_rejoined_are_removed_and_nothing_else(tmp_path):
+    """prune_except: a subdirectory holding only hosts/hosts.windows and not named is removed (check mode
+    reports it and removes nothing); a named one and one holding anything else stay."""
+    dest = tmp_path / "hosts"
+    for name, files in (("valley", ["hosts", "hosts.windows"]), ("summit", ["hosts"]), ("notes", ["hosts", "x.txt"])):
+        (dest / name).mkdir(parents=True)
+        for filename in files:
+            (dest / name / filename).write_text("old\n")
+    play = task_play(tmp_path, {"dest": str(dest), "entries": TABLE, "prune_except": ["summit"]})
+    check = run(play, "-i", "localhost,", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert result(tmp_path)["removed"] == [str(dest / "valley")] and (dest / "valley" / "hosts").exists()
+
+    real = run(play, "-i", "localhost,")
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert result(tmp_path)["removed"] == [str(dest / "valley")] and result(tmp_path)["changed"]
+    assert sorted(p.name for p in dest.iterdir()) == ["hosts", "hosts.windows", "notes", "summit"]
+    again = run(play, "-i", "localhost,")
+    assert again.returncode == 0 and result(tmp_path)["removed"] == [] and not result(tmp_path)["changed"]

@@ -2,7 +2,6 @@
 returns what the module returns; anything else runs the module. Against a real file, connection local."""
 
 import json
-import os
 import sys
 
 import pytest

@@ -1,5 +1,6 @@
 """The hosts tables on the lab's nine nodes (bind-mounted /etc/hosts), through link-clusters.yml."""
 
+import json
 import os
 import re
 
@@ -55,11 +56,25 @@ def test_hosts_tables_rollout(lab):
         for cm in CMS:
             assert re.search(r"10\.201\.0\.\d+\s+%s" % cm, block), (node, block)
 
-    # again: nothing to do
-    again, _seconds = playbook("link-clusters.yml", "--tags", "hosts")
+    # again: nothing to do - and each node decided on the controller from one cat of its file over SSH
+    again, _seconds = playbook("link-clusters.yml", "--tags", "hosts", "-v")
     assert again.returncode == 0
     assert all(row["changed"] == 0 for host, row in recap(again.stdout).items() if host in NODES), again.stdout
+    assert again.stdout.count("decided_on_controller: true") == len(NODES), again.stdout[-3000:]
     assert hosts_digests() == after
+
+    # state=gathered the same way, equal to what the module itself reads on each node (a string for backup makes
+    # the action leave the decision to the module)
+    read = [adhoc("impax_clusters", "impax.cluster_link.hosts_block", "state=gathered" + extra, "-o")
+            for extra in ("", " backup=no")]
+    assert all(r.returncode == 0 for r in read), read[0].stdout + read[1].stdout
+    by_node = [dict((line.split(" | ")[0], line.split(" => ", 1)[1]) for line in r.stdout.splitlines() if " => " in line)
+               for r in read]
+    assert sorted(by_node[0]) == sorted(NODES)
+    for node in NODES:
+        controller, module = (json.loads(results[node]) for results in by_node)
+        assert controller.pop("decided_on_controller") is True and "decided_on_controller" not in module
+        assert controller["gathered"] == module["gathered"] and len(controller["gathered"]) >= len(CMS), node
 
 
 def test_hand_edit_inside_the_block_is_corrected(lab):

@@ -35,6 +35,7 @@ ARGUMENT_SPEC = dict(
 # file carry them; the playbooks read the small keys: mapping_tables, verify_targets, verify_addresses)
 BY_REFERENCE = ("network_management", "sources", "gateway_modalities", "mappings", "hosts_table")
 BY_REFERENCE_TOP = ("hosts_table", "mappings")
+FINDINGS_KEPT = 100  # in the returned plan with by_reference; the plan file has them all
 
 
 def summary_lines(plan):
@@ -66,6 +67,19 @@ def summary_lines(plan):
         if finding["severity"] != "info" or not plan["valid"]:
             lines.append(_finding_line(finding))
     return lines
+
+
+def by_reference(plan):
+    """The plan without what the plan file and the slices hold: handing tens of MB to every later task costs
+    seconds. The findings beyond the first FINDINGS_KEPT (errors first) too - thousands of shadowing warnings
+    are MBs."""
+    slim = dict(((k, v) for k, v in plan.items() if k not in BY_REFERENCE_TOP),
+                clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
+                              for name, cluster in plan["clusters"].items()))
+    if len(slim["findings"]) > FINDINGS_KEPT:
+        slim["findings_left_out"] = len(slim["findings"]) - FINDINGS_KEPT
+        slim["findings"] = slim["findings"][:FINDINGS_KEPT]
+    return slim
 
 
 def _finding_line(f):
@@ -123,10 +137,7 @@ class ActionModule(ControllerAction):
             for name, refs in slices.items():
                 index[name]["slices"] = refs
             if args["by_reference"]:
-                # handing a plan of tens of MB to every later task costs seconds; the lists are in the slices
-                plan = dict(((k, v) for k, v in plan.items() if k not in BY_REFERENCE_TOP),
-                            clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
-                                          for name, cluster in plan["clusters"].items()))
+                plan = by_reference(plan)
         # which nodes carry the same hosts table: the linked clusters', and each leaving cluster its own
         tables = {"linked estate": sorted(n for c in plan["clusters"].values() if c["membership"] == "linked" for n in c["nodes"])}
         tables.update((name, c["nodes"]) for name, c in plan["clusters"].items() if c["membership"] == "leaving")

@@ -56,6 +56,8 @@ options:
         (C(mapping_tables), C(verify_targets), C(verify_addresses)). On a large estate the returned plan then
         shrinks from tens of MB to a few, which every later task that reads it pays for. C(playbooks/plan.yml)
         sets it.
+      - Of the findings, the returned plan keeps the first 100 (errors first, then warnings, then info;
+        C(plan.findings_left_out) counts the others); the plan file and C(summary) have them all.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -117,9 +119,15 @@ plan:
       description: Number of errors, warnings and info findings.
       type: dict
     findings:
-      description: Every finding with rule, severity, cluster, file, field, message and KB topic.
+      description:
+        - Every finding with rule, severity, cluster, file, field, message and KB topic.
+        - With O(by_reference), the first 100 (see O(by_reference)).
       type: list
       elements: dict
+    findings_left_out:
+      description: With O(by_reference), how many findings are left out of C(findings) (in the plan file).
+      type: int
+      returned: when O(by_reference) left findings out
     hosts_table:
       description:
         - The master hosts table (ip, hostname, aliases, comment), identical for every node of the linked clusters.

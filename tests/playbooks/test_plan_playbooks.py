@@ -117,6 +117,7 @@ def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
         with open(slices["hosts_table"]["file"]) as handle:
             assert json.load(handle) == full["hosts_table"]
     assert "hosts_table" not in registered["plan"] and "mappings" not in registered["plan"]
+    assert registered["plan"]["findings"] == full["findings"] and "findings_left_out" not in registered["plan"]
 
 
 @pytest.mark.parametrize("playbook", ["playbooks/lab_status.yml", "playbooks/lab_up.yml", "playbooks/lab_down.yml"])

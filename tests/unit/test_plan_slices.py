@@ -70,3 +70,17 @@ def test_old_slices_of_other_plans_are_cleaned_recent_ones_kept(plan, tmp_path):
     os.utime(old, (past, past))
     write_slices(plan, str(tmp_path))
     assert not old.exists() and recent.exists()
+
+
+def test_by_reference_keeps_the_first_findings_errors_first(plan):
+    """The registered plan keeps 100 findings (the plan is sorted errors first) and says how many it left out."""
+    from ansible_collections.impax.cluster_link.plugins.action.estate_plan import FINDINGS_KEPT, by_reference
+    many = dict(plan, findings=[{"rule": "ICL001", "severity": "error", "n": 0}] +
+                [{"rule": "ICL203", "severity": "warning", "n": i} for i in range(1, 250)])
+    slim = by_reference(many)
+    assert len(slim["findings"]) == FINDINGS_KEPT == 100 and slim["findings_left_out"] == 150
+    assert slim["findings"][0]["severity"] == "error" and slim["findings"] == many["findings"][:100]
+    assert "hosts_table" not in slim and all("sources" not in c for c in slim["clusters"].values())
+    assert len(many["findings"]) == 250, "the plan itself is left as it is"
+    few = by_reference(dict(plan, findings=many["findings"][:3]))
+    assert few["findings"] == many["findings"][:3] and "findings_left_out" not in few

@@ -30,6 +30,7 @@ ARGUMENT_SPEC = dict(
     plan_file=dict(type="path"),
     fail_on_invalid=dict(type="bool", default=True),
     by_reference=dict(type="bool", default=False),
+    summary_per_rule=dict(type="int", default=20),
 )
 # the plan's large parts; with by_reference they are left out of the returned plan (the slices and the plan
 # file carry them; the playbooks read the small keys: mapping_tables, verify_targets, verify_addresses)
@@ -38,7 +39,8 @@ BY_REFERENCE_TOP = ("hosts_table", "mappings")
 FINDINGS_KEPT = 100  # in the returned plan with by_reference; the plan file has them all
 
 
-def summary_lines(plan):
+def summary_lines(plan, per_rule=0, plan_file=None):
+    """The plan in lines; with ``per_rule``, at most that many findings of one rule, then how many more."""
     lines = ["estate %s: %s (%d errors, %d warnings, %d info)" % (
         plan["estate"], "valid" if plan["valid"] else "INVALID",
         plan["counts"]["errors"], plan["counts"]["warnings"], plan["counts"]["info"])]
@@ -63,9 +65,18 @@ def summary_lines(plan):
                              sum(1 for s in src if s["home_cluster"] == name),
                              sum(1 for s in src if s["home_cluster"] != name), linked or "none",
                              ", ".join("%s %d" % (t, len(r)) for t, r in sorted(cluster["mappings"].items()))))
+    shown, more = {}, {}
     for finding in plan["findings"]:
         if finding["severity"] != "info" or not plan["valid"]:
-            lines.append(_finding_line(finding))
+            key = (finding["rule"], finding["severity"])
+            shown[key] = shown.get(key, 0) + 1
+            if per_rule and shown[key] > per_rule:
+                more[key] = more.get(key, 0) + 1
+            else:
+                lines.append(_finding_line(finding))
+    for (rule, severity), count in sorted(more.items()):
+        lines.append("... and %d more %s %s findings (every finding is in %s)"
+                     % (count, severity, rule, plan_file or "the returned plan"))
     return lines
 
 
@@ -130,7 +141,7 @@ class ActionModule(ControllerAction):
         index = dict((name, {"membership": c["membership"], "nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
                              "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
-        summary = summary_lines(plan)
+        summary = summary_lines(plan, args["summary_per_rule"], args["plan_file"])
         if args["plan_file"]:
             # the large lists once as files, for the modules' from_plan (plugin_utils/plan_slices.py)
             slices = write_slices(plan, os.path.join(os.path.dirname(os.path.abspath(args["plan_file"])), "plan-slices"))

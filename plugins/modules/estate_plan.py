@@ -48,6 +48,13 @@ options:
     description: Fail the task when blocking findings exist. Set to V(false) to only report them.
     type: bool
     default: true
+  summary_per_rule:
+    description:
+      - At most this many findings of one rule (and severity) in C(summary), then one line saying how many more
+        and where they all are (the plan file). A large estate can have thousands of shadowing warnings.
+      - V(0) lists every finding.
+    type: int
+    default: 20
   by_reference:
     description:
       - With O(plan_file), leave the large parts out of the returned C(plan) - the hosts tables, the supersets and
@@ -95,7 +102,9 @@ valid:
   type: bool
   sample: true
 summary:
-  description: One line for the estate, the hosts table, each superset, each cluster and each finding.
+  description:
+    - One line for the estate, the hosts table, each superset, each cluster and each finding (at most
+      O(summary_per_rule) per rule, then how many more).
   returned: unless the task fails on an invalid estate
   type: list
   elements: str

@@ -84,3 +84,15 @@ def test_by_reference_keeps_the_first_findings_errors_first(plan):
     assert len(many["findings"]) == 250, "the plan itself is left as it is"
     few = by_reference(dict(plan, findings=many["findings"][:3]))
     assert few["findings"] == many["findings"][:3] and "findings_left_out" not in few
+
+
+def test_summary_lists_a_few_findings_per_rule_then_how_many_more(plan):
+    from ansible_collections.impax.cluster_link.plugins.action.estate_plan import summary_lines
+    finding = {"rule": "ICL203", "severity": "warning", "cluster": "north", "file": None, "field": "impax_mappings",
+               "message": "shadowed", "kb_topic": "10665", "object": None}
+    many = dict(plan, findings=[dict(finding, message="shadowed %d" % i) for i in range(45)] +
+                [dict(finding, rule="ICL020", message="once")])
+    lines = summary_lines(many, 20, "build/plan-x.json")
+    assert sum("shadowed" in line for line in lines) == 20 and sum("once" in line for line in lines) == 1
+    assert lines[-1] == "... and 25 more warning ICL203 findings (every finding is in build/plan-x.json)"
+    assert sum("shadowed" in line for line in summary_lines(many)) == 45, "0: every finding"

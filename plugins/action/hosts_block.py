@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import _exact
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import exact_item
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import slice_items
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
@@ -63,10 +63,10 @@ class ActionModule(PlanFedAction):
             params[name] = str(value) if isinstance(value, str) else value
         entries = []
         for item in items:
-            exact = _exact(hf.ENTRY_OPTIONS, item)
+            exact = exact_item(hf.ENTRY_OPTIONS, item)
             if exact is None:  # a task's own list holds Ansible's tagged strings: as the module would receive it
                 try:
-                    exact = _exact(hf.ENTRY_OPTIONS, json.loads(json.dumps(item)))
+                    exact = exact_item(hf.ENTRY_OPTIONS, json.loads(json.dumps(item)))
                 except (TypeError, ValueError):
                     return None
                 if exact is None:

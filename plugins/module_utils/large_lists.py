@@ -56,7 +56,7 @@ def _exact_type(kind, value):
     return kind in _EXACT and value.__class__ is _EXACT[kind]
 
 
-def _exact(options, item):
+def exact_item(options, item):
     """``item`` as ansible-core's validator would return it, or None when it needs that validator."""
     if item.__class__ is not dict or not set(item) <= set(options):
         return None
@@ -76,7 +76,7 @@ def _exact(options, item):
             continue
         kind = option.get("type", "str")
         if kind == "dict":
-            value = _exact(option["options"], value)
+            value = exact_item(option["options"], value)
             if value is None:
                 return None
         elif not _exact_type(kind, value):
@@ -119,7 +119,7 @@ class LargeListModule(AnsibleModule):
             options = self._large_options[name]["options"]
             checked = []
             for item in items:
-                exact = _exact(options, item)
+                exact = exact_item(options, item)
                 if exact is None:
                     break
                 checked.append(exact)

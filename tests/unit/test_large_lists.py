@@ -12,7 +12,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule, _exact, _plain
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule, _plain, exact_item
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
     DICOM_MODALITIES, DICOM_PEERS, NETWORK_STATIONS, SOURCE_STATIONS, argspec)
 
@@ -192,7 +192,7 @@ def test_every_list_the_plan_sends_takes_the_fast_path(lab_plan, monkeypatch, tm
         assert _plain(options), "%s: %s cannot be checked exactly" % (module_file.__name__, option)
         items = load_slice(ref, meta_keys)
         assert items, module_file.__name__
-        refused = [item for item in items if _exact(options, item) is None]
+        refused = [item for item in items if exact_item(options, item) is None]
         assert not refused, "%s: %s falls back to ansible-core for %r" % (module_file.__name__, option, refused[:1])
 
 

@@ -24,18 +24,16 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference 
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
 
-# the module's options other than the list, with the exact values the controller decision accepts
-_SIMPLE = {
-    "path": lambda v: isinstance(v, str) and v.startswith("/"),
-    "state": lambda v: v in ("present", "gathered"),
-    "marker": lambda v: isinstance(v, str) and bool(v),
-    "on_conflict": lambda v: v in ("error", "warn"),
-    "own_hostname": lambda v: v is None or isinstance(v, str),
-    "own_ip": lambda v: v is None or isinstance(v, str),
-    "backup": lambda v: v.__class__ is bool,
-}
-_DEFAULTS = {"path": "/etc/hosts", "state": "present", "marker": hf.DEFAULT_MARKER, "on_conflict": "error",
-             "own_hostname": None, "own_ip": None, "backup": False}
+# the module's options besides its list, checked exactly as for its list (a path as the string it is)
+_OPTIONS = dict(hf.BLOCK_OPTIONS, path=dict(hf.BLOCK_OPTIONS["path"], type="str"))
+
+
+def _plain(value):
+    """``value`` as the module receives it: JSON types, without Ansible's tags; None when it has no such form."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return None
 
 
 class ActionModule(PlanFedAction):
@@ -47,7 +45,6 @@ class ActionModule(PlanFedAction):
 
     def _decided_on_controller(self, args):
         """The module's result when the controller can tell the node is converged (or for gathered), else None."""
-        params = dict(_DEFAULTS)
         items = args.get(self.LIST_OPTION) or []
         if args.get("from_plan") is not None:  # PlanFedAction read and checked it: its text
             ref = args["from_plan"]
@@ -55,22 +52,17 @@ class ActionModule(PlanFedAction):
                 items = slice_items(ref["content"].encode("utf-8"), None, ref["drop_keys"])
             except (KeyError, AttributeError, ValueError):
                 return None
-        for name, value in args.items():
-            if name in (self.LIST_OPTION, "from_plan"):
-                continue
-            if name not in _SIMPLE or not _SIMPLE[name](value):
-                return None  # the module checks it and says what is wrong
-            params[name] = str(value) if isinstance(value, str) else value
+        # anything the module's argument spec would convert, fill or refuse: the module decides and says why
+        params = exact_item(_OPTIONS, _plain(dict((k, v) for k, v in args.items()
+                                                  if k not in (self.LIST_OPTION, "from_plan"))))
+        if params is None or params["state"] == "absent" or not params["path"].startswith("/"):
+            return None
         entries = []
         for item in items:
-            exact = exact_item(hf.ENTRY_OPTIONS, item)
-            if exact is None:  # a task's own list holds Ansible's tagged strings: as the module would receive it
-                try:
-                    exact = exact_item(hf.ENTRY_OPTIONS, json.loads(json.dumps(item)))
-                except (TypeError, ValueError):
-                    return None
-                if exact is None:
-                    return None
+            # a task's own list holds Ansible's tagged strings: checked as the module would receive it
+            exact = exact_item(hf.ENTRY_OPTIONS, item) or exact_item(hf.ENTRY_OPTIONS, _plain(item))
+            if exact is None:
+                return None
             entries.append(exact)
         text = self._read(params["path"])
         if text is None:

@@ -34,7 +34,7 @@ def slice_items(data, sha256, drop_keys=(), where="the plan slice"):
     object. Used on the controller (reading the file; ``sha256=None``: read_slice checked it) and on the target
     (the bytes the action plugin sent)."""
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise SliceError("%s is not the one planned (its SHA-256 differs); nothing was sent. Plan again" % where)
+        raise SliceError("%s is not the one planned (its SHA-256 differs); nothing was done. Plan again" % where)
     value = json.loads(data)
     if not isinstance(value, list):
         raise SliceError("%s holds no list" % where)

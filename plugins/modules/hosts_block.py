@@ -221,15 +221,9 @@ def run(module):
 def main():
     module = LargeListModule(
         argument_spec=dict(
-            path=dict(type="path", default="/etc/hosts"),
+            hf.BLOCK_OPTIONS,
             entries=dict(type="list", elements="dict", default=[], options=hf.ENTRY_OPTIONS),
             from_plan=FROM_PLAN,
-            state=dict(type="str", choices=["present", "absent", "gathered"], default="present"),
-            marker=dict(type="str", default=hf.DEFAULT_MARKER),
-            on_conflict=dict(type="str", choices=["error", "warn"], default="error"),
-            own_hostname=dict(type="str"),
-            own_ip=dict(type="str"),
-            backup=dict(type="bool", default=False),
         ),
         large_lists=("entries",),
         supports_check_mode=True,

@@ -204,6 +204,17 @@ def own_name_changes(hosts, entries, own_hostname, own_ip):
     return problems
 
 
+# The hosts_block module's options besides its list (shared with its action plugin's controller decision).
+BLOCK_OPTIONS = dict(
+    path=dict(type="path", default="/etc/hosts"),
+    state=dict(type="str", choices=["present", "absent", "gathered"], default="present"),
+    marker=dict(type="str", default=DEFAULT_MARKER),
+    on_conflict=dict(type="str", choices=["error", "warn"], default="error"),
+    own_hostname=dict(type="str"),
+    own_ip=dict(type="str"),
+    backup=dict(type="bool", default=False),
+)
+
 # The suboptions of one managed entry (the hosts_block module's O(entries)).
 ENTRY_OPTIONS = dict(
     ip=dict(type="str", required=True),

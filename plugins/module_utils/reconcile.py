@@ -245,8 +245,8 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
                     ops.append(Op("delete", key, item, None))
     deletions = sum(1 for op in ops if op.action == "delete")
     if max_deletions is not None and deletions > max_deletions:
-        raise ReconcileError("%s: the plan deletes %d objects, more than max_deletions=%d; nothing was changed "
-                             "(%s)" % (resource.name, deletions, max_deletions,
+        raise ReconcileError("%s: the plan deletes %d object%s, more than max_deletions=%d; nothing was changed "
+                             "(%s)" % (resource.name, deletions, "" if deletions == 1 else "s", max_deletions,
                                        ", ".join(repr(op.key) for op in ops if op.action == "delete")))
     ops.sort(key=lambda op: (ORDER[op.action], repr(op.key)))
     return ops

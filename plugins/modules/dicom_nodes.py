@@ -299,8 +299,8 @@ def run(module):
         if p["max_deletions"] is not None:
             deletions = sum(1 for op in ops_m + ops_p if op.action == "delete")
             if deletions > p["max_deletions"]:
-                module.fail_json(msg="the plan deletes %d objects, more than max_deletions=%d; nothing was changed"
-                                     % (deletions, p["max_deletions"]))
+                module.fail_json(msg="the plan deletes %d object%s, more than max_deletions=%d; nothing was changed"
+                                     % (deletions, "" if deletions == 1 else "s", p["max_deletions"]))
         result = {"changed": bool(ops_m or ops_p),
                   "modalities": reconcile.result(DICOM_MODALITIES, state, have_m, ops_m),
                   "commands": calls_for(ops_m, MODALITY_FIELDS, "modalities") + calls_for(ops_p, PEER_FIELDS, "peers", True)}

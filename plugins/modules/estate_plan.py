@@ -156,6 +156,8 @@ plan:
           as an estate of its own (no other cluster's CMs, sources, hosts or mapping rows).
         - Also mapping_tables (the table names), verify_targets (the other clusters' CMs) and verify_addresses (their
           host name -> IP).
+        - Also keep (per resource C(network_management), C(sources), C(dicom) - the objects the cluster keeps by hand,
+          never deleted) and max_deletions (the cluster's deletion limit, else the estate's; null - no limit).
         - With O(by_reference), without the large parts (see O(by_reference)).
       type: dict
 index:

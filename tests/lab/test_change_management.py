@@ -328,3 +328,79 @@ def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
     assert rejoin.returncode == 0, rejoin.stdout[-3000:]
     assert snapshot(folder, "rejoined") == linked, "rejoining restores every cluster exactly"
     assert not os.path.exists(os.path.join(ROOT, "build", "hosts", "valley")), "its hosts files went with it"
+
+
+RESEARCH = "HBR_RESEARCH"
+
+
+def add_research_workstation_by_hand():
+    """What a site's team makes in Administration Tools and the gateway without the inventory: a research workstation."""
+    from labutil import LAB_DIR, run_task
+
+    database = {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "harbor.sqlite")}
+    rows = (("network_stations", {"ae_title": RESEARCH, "station_name": "RESEARCH", "host": "hbr-research",
+                                  "station_type": "Review Station"}),
+            ("source_stations", {"ae_title": RESEARCH, "station_name": "RESEARCH", "institution": "Harbor General Hospital",
+                                 "department": "Research", "home_cm": "HBR_CM"}))
+    for module, row in rows:
+        result = run_task("harbor-db01", "impax.cluster_link." + module, {"state": "merged", "config": [row]},
+                          database=database)
+        assert result["changed"] and not result.get("failed"), result
+    result = run_task("harbor-cm01", "impax.cluster_link.dicom_nodes",
+                      {"url": "http://harbor-cm01:8042", "username": "impax", "password": "lab-gateway-secret",
+                       "state": "merged", "modalities": [{"name": RESEARCH, "ae_title": RESEARCH, "host": "hbr-research"}]})
+    assert result["changed"] and not result.get("failed"), result
+
+
+def research_in(state):
+    """Where harbor's state holds the research workstation."""
+    return sorted(where for where, items in (("network_management", state["network_management"]),
+                                             ("sources", state["sources"]), ("dicom", state["dicom"]["modalities"]))
+                  if any(item["ae_title"] == RESEARCH for item in items))
+
+
+def test_objects_kept_by_hand_survive_and_a_deletion_limit_stops_before_changing(lab, tmp_path):
+    """impax_cluster.keep: the rollout leaves what a site made by hand; max_deletions refuses a larger delete untouched."""
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    add_research_workstation_by_hand()
+    folder = str(tmp_path / "snapshots")
+    before = snapshot(folder, "by-hand")
+    assert research_in(before["harbor"]) == ["dicom", "network_management", "sources"]
+
+    # kept: the rollout (under the strictest limit, no deletion at all) and the drift check leave it alone
+    inventory = tmp_path / "kept"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    cluster = inventory / "group_vars" / "harbor" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["keep"] = {"network_management": [RESEARCH], "sources": [RESEARCH], "dicom": [RESEARCH]}
+    data["impax_cluster"]["max_deletions"] = 0
+    cluster.write_text(yaml.safe_dump(data))
+    kept, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert kept.returncode == 0, kept.stdout[-3000:]
+    assert not [h for h, r in recap(kept.stdout).items() if r["changed"]], "nothing to do: the kept objects stay"
+    reports = tmp_path / "drift"
+    drift, unused = playbook("playbooks/drift_check.yml", "-e", "impax_report_dir=%s" % reports,
+                             inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert drift.returncode == 0, drift.stdout[-3000:]
+    with open(reports / "drift-impax-lab.json") as handle:
+        assert json.load(handle)["status"] == "in_sync"
+    assert snapshot(folder, "kept") == before
+
+    # not kept, under a limit of 0: check mode and the real run both refuse harbor's deletions, and change nothing
+    for extra in (["--check"], []):
+        refused, unused = playbook("link-clusters.yml", "-e", "impax_max_deletions=0", *extra)
+        assert refused.returncode != 0, refused.stdout[-3000:]
+        counts = recap(refused.stdout)
+        assert counts["harbor-db01"]["failed"] == 1 and counts["harbor-cm01"]["failed"] == 1, counts
+        assert "more than max_deletions=0; nothing was changed" in refused.stdout
+        assert RESEARCH in refused.stdout
+        assert not [h for h, r in counts.items() if r["changed"]], extra
+    assert snapshot(folder, "refused") == before
+
+    # without keep or limit the inventory is the whole truth: the next rollout removes it everywhere
+    cleaned, unused = playbook("link-clusters.yml")
+    assert cleaned.returncode == 0, cleaned.stdout[-3000:]
+    after = snapshot(folder, "cleaned")
+    assert research_in(after["harbor"]) == []
+    assert after["summit"] == before["summit"] and after["valley"] == before["valley"]

@@ -138,6 +138,22 @@ CASES = [
      set_in(["estate", "patient_identity"], {"globally_unique_patient_ids": True})),
     ("ICL037", "validation level FAIL", lambda r: st(r).update(validation_level="FAIL"),
      lambda r: st(r).update(validation_level="WARN")),
+    ("ICL006", "kept by hand but also a station of the estate",
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"network_management": ["B_CT1"]}),
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"network_management": ["A_RESEARCH"]})),
+    ("ICL006", "kept in the gateway but also a CM of another cluster",
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"dicom": ["B_CM"]}),
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"dicom": ["A_CM"]})),  # its own CM: not registered there
+    ("ICL008", "kept AE title of 17 characters",
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"sources": ["R" * 17]}),
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"sources": ["R" * 16]})),
+    ("ICL105", "kept twice",
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"sources": ["A_RES", "A_RES"]}),
+     set_in(["clusters", "a", "vars", "impax_cluster", "keep"], {"sources": ["A_RES", "A_RES2"]})),
+    ("ICL101", "negative max_deletions", set_in(["clusters", "a", "vars", "impax_cluster", "max_deletions"], -1),
+     set_in(["clusters", "a", "vars", "impax_cluster", "max_deletions"], 0)),
+    ("ICL101", "negative estate max_deletions", set_in(["estate", "max_deletions"], -5),
+     set_in(["estate", "max_deletions"], 0)),
     ("ICL039", "cc objects without IDC", set_in(["clusters", "a", "vars", "impax_cluster", "cc_objects"], True),
      lambda r: a(r)["impax_cluster"].update(cc_objects=True, archives_to_idc=True)),
     ("ICL101", "unknown field", lambda r: st(r).update(colour="blue"), None),
@@ -216,3 +232,40 @@ def test_strict_turns_warnings_into_errors():
     assert not plan_estate(raw, strict=True)["valid"]
     raw["estate"]["strict"] = True
     assert not plan_estate(raw)["valid"]
+
+
+def test_keep_and_max_deletions_reach_the_plan():
+    raw = base()
+    raw["estate"]["max_deletions"] = 30
+    a(raw)["impax_cluster"].update(keep={"network_management": ["A_RES", "A_LAB"], "dicom": ["research-ws"]},
+                                   max_deletions=0)
+    b(raw)["impax_cluster"].update(keep={"sources": ["B_RES"]})
+    plan = plan_estate(raw)
+    assert plan["valid"], plan["findings"]
+    assert plan["clusters"]["a"]["keep"] == {"network_management": ["A_LAB", "A_RES"], "sources": [], "dicom": ["research-ws"]}
+    assert plan["clusters"]["a"]["max_deletions"] == 0  # the cluster's own limit, 0 included, before the estate's
+    assert plan["clusters"]["b"]["keep"] == {"network_management": [], "sources": ["B_RES"], "dicom": []}
+    assert plan["clusters"]["b"]["max_deletions"] == 30
+    raw = base()
+    assert [plan_estate(raw)["clusters"][c]["max_deletions"] for c in ("a", "b")] == [None, None]
+
+
+def test_the_same_ae_title_kept_in_two_clusters_is_a_warning_naming_both():
+    raw = base()
+    a(raw)["impax_cluster"]["keep"] = {"network_management": ["RESEARCH"]}
+    b(raw)["impax_cluster"]["keep"] = {"sources": ["RESEARCH"]}
+    plan = plan_estate(raw)
+    assert plan["valid"]
+    found = [f for f in plan["findings"] if f["rule"] == "ICL006"]
+    assert len(found) == 1 and found[0]["severity"] == "warning" and "clusters a, b" in found[0]["message"], found
+
+
+def test_a_kept_conflict_names_cluster_file_and_field():
+    raw = base()
+    a(raw)["impax_cluster"]["keep"] = {"sources": ["A_OK", "B_CT1"]}
+    raw["origins"]["a"]["impax_cluster"] = "group_vars/a/cluster.yml"
+    plan = plan_estate(raw)
+    found = [f for f in plan["findings"] if f["rule"] == "ICL006"]
+    assert len(found) == 1 and not plan["valid"], found
+    assert found[0]["cluster"] == "a" and found[0]["field"] == "impax_cluster.keep.sources[1]"
+    assert found[0]["file"] == "group_vars/a/cluster.yml" and "cluster b" in found[0]["message"], found[0]

@@ -81,7 +81,11 @@ class Estate(object):
         self.settings = estate or {"name": "unnamed", "strict": False, "linking": None,
                                    "cross_cluster_external_search": False, "patient_identity": None,
                                    "hub": None, "specialty_catalog": None, "patient_location_superset": False,
-                                   "mapping_catch_all_rule": 1000000, "mapping_superset": "union"}
+                                   "mapping_catch_all_rule": 1000000, "mapping_superset": "union",
+                                   "max_deletions": None}
+        if (self.settings.get("max_deletions") or 0) < 0:
+            self.add("ICL101", "max_deletions must be 0 or more (0: the rollout deletes nothing; null: no limit), got %d"
+                     % self.settings["max_deletions"], var="impax_estate", path="impax_estate.max_deletions")
         self.superset = self._load_superset(self.raw.get("superset"))
         clusters = self.raw.get("clusters") or {}
         if not clusters:
@@ -108,10 +112,14 @@ class Estate(object):
                                            "update_syntax": "impax-6.5", "station_containers": [],
                                            "cc_objects": False, "archives_to_idc": False,
                                            "default_report_source": None, "patient_id_domain": None,
-                                           "change_windows": [], "drift_policy": None}
+                                           "change_windows": [], "drift_policy": None, "keep": None,
+                                           "max_deletions": None}
         if settings and settings["name"] != name:
             self.add("ICL101", "impax_cluster.name is %r but its variables belong to the inventory group %r"
                      % (settings["name"], name), name, "impax_cluster", "impax_cluster.name")
+        if (cluster["settings"].get("max_deletions") or 0) < 0:
+            self.add("ICL101", "max_deletions must be 0 or more (0: the rollout deletes nothing; null: the estate's "
+                     "limit), got %d" % cluster["settings"]["max_deletions"], name, "impax_cluster", "impax_cluster.max_deletions")
         for index, window in enumerate(cluster["settings"].get("change_windows") or []):
             for problem in windows.check_window(window, "impax_cluster.change_windows[%d]" % index):
                 self.add("ICL101", problem, name, "impax_cluster", problem.split(":")[0].split(" ")[0])

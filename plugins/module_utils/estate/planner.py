@@ -320,6 +320,11 @@ def _plan_clusters(estate, supersets):
             "sources": sources(estate, name, shared_sources),
             "mappings": tables,
             "mapping_tables": sorted(tables),
+            # objects made by hand that the rollout never deletes, and the most one run may delete per resource
+            "keep": dict((resource, sorted(set((cluster["settings"].get("keep") or {}).get(resource) or [])))
+                         for resource in ("network_management", "sources", "dicom")),
+            "max_deletions": next((limit for limit in (cluster["settings"].get("max_deletions"),
+                                                       estate.settings.get("max_deletions")) if limit is not None), None),
             "change_windows": cluster["settings"].get("change_windows") or [],
             "drift_policy": dict(windows.DEFAULT_POLICY, **dict(
                 (k, v) for source in (estate.settings.get("drift_policy") or {}, cluster["settings"].get("drift_policy") or {})

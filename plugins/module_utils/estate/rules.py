@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import mapping, schema
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem
 
 BUILTIN_LINKING = {
     "cluster_linking": True,
@@ -144,6 +145,49 @@ def rule_ae_titles(estate):
                 estate.add("ICL008", "station container %r must have 13 characters or fewer and no spaces (its AE "
                            "title gets the CS_ prefix)" % container, name, "impax_cluster",
                            "impax_cluster.station_containers[%d]" % index, container)
+
+
+# -- objects kept by hand (impax_cluster.keep): rules 6, 8 -----------------------------------
+KEPT_KINDS = (("network_management", "Network Management station"), ("sources", "Source Manager source"),
+              ("dicom", "gateway modality"))
+
+
+def rule_kept(estate):
+    """What a cluster keeps by hand must be valid and must not be something the estate writes itself."""
+    managed = {}
+    for obj in estate.all_cms() + estate.all_stations() + estate.all_destinations():
+        managed.setdefault(obj["ae_title"], obj)
+    kept_where = {}
+    for name, cluster in sorted(estate.clusters.items()):
+        keep = cluster["settings"].get("keep") or {}
+        for resource, what in KEPT_KINDS:
+            seen = set()
+            for index, value in enumerate(keep.get(resource) or []):
+                path = "impax_cluster.keep.%s[%d]" % (resource, index)
+                problem = ae_title_problem(value) if resource != "dicom" else ("is empty" if not value.strip() else None)
+                if problem:
+                    estate.add("ICL008" if resource != "dicom" else "ICL101", "kept %s %r %s" % (what, value, problem),
+                               name, "impax_cluster", path, value)
+                    continue
+                if value in seen:
+                    estate.add("ICL105", "keep.%s lists %r twice" % (resource, value), name, "impax_cluster", path, value)
+                seen.add(value)
+                obj = managed.get(value)
+                # a cluster's gateway does not register its own CMs: keeping such an entry there is not a conflict
+                if obj and not (resource == "dicom" and obj["var"] == "impax_connectivity_managers" and obj["cluster"] == name):
+                    estate.add("ICL006", "keep.%s names %r, the AE title of %s in cluster %s (%s); the estate writes that "
+                               "object in every cluster, so it cannot also be kept by hand: remove it from keep"
+                               % (resource, value, obj["station_name"], obj["cluster"], obj["path"]),
+                               name, "impax_cluster", path, value)
+                elif resource != "dicom":
+                    kept_where.setdefault(value, set()).add(name)
+    for value, clusters in sorted(kept_where.items()):
+        if len(clusters) > 1:
+            first = sorted(clusters)[0]
+            estate.findings.add("ICL006", "AE title %r is kept by hand in clusters %s; AE titles should be unique across "
+                                "the linked estate (linked queries name a station by its AE title)"
+                                % (value, ", ".join(sorted(clusters))), cluster=first, obj=value,
+                                field="impax_cluster.keep", file=estate.origin(first, "impax_cluster"), severity="warning")
 
 
 # -- Connectivity Managers: rules 9, 10 -------------------------------------------------
@@ -443,7 +487,7 @@ def analyse_mappings(estate, structural=True):
                            given_file=estate.origin("all", "impax_mapping_superset"))
 
 
-RULES = (rule_hosts, rule_ae_titles, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,
+RULES = (rule_hosts, rule_ae_titles, rule_kept, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,
          rule_specialty_catalog, rule_patient_location)
 
 

@@ -46,6 +46,14 @@ DRIFT_RESOURCES = ["hosts", "network_management", "sources", "mappings", "dicom"
 # cluster's change windows; report: never by itself (see docs/operations.md)
 DRIFT_POLICY_SPEC = dict((resource, dict(type="str", choices=["auto", "window", "report"])) for resource in DRIFT_RESOURCES)
 
+# objects of a cluster's targets the estate does not list and the rollout must never delete (made by hand in
+# Administration Tools: a research workstation, a vendor's service station): AE titles, Orthanc modality names
+KEEP_SPEC = dict(
+    network_management=dict(type="list", elements="str", default=[]),
+    sources=dict(type="list", elements="str", default=[]),
+    dicom=dict(type="list", elements="str", default=[]),
+)
+
 CHANGE_WINDOW_SPEC = dict(
     days=dict(type="list", elements="str", required=True),
     start=dict(type="str", required=True),
@@ -76,6 +84,8 @@ ESTATE_SPEC = dict(
     # impax_mapping_superset written by playbooks/synthesize_mappings.yml.
     mapping_superset=dict(type="str", choices=["union", "synthesized"], default="union"),
     drift_policy=dict(type="dict", options=DRIFT_POLICY_SPEC),
+    # most objects one run may delete from one resource of one cluster (null: no limit)
+    max_deletions=dict(type="int"),
 )
 
 CLUSTER_SPEC = dict(
@@ -97,6 +107,8 @@ CLUSTER_SPEC = dict(
     gateway=dict(type="dict"),
     change_windows=dict(type="list", elements="dict", options=CHANGE_WINDOW_SPEC, default=[]),
     drift_policy=dict(type="dict", options=DRIFT_POLICY_SPEC),
+    keep=dict(type="dict", options=KEEP_SPEC),
+    max_deletions=dict(type="int"),
 )
 
 NODE_SPEC = dict(

@@ -75,3 +75,18 @@ def test_picture_and_documents_name_every_cluster_link_and_change():
     page = drift.html_page(report, "<svg><text>a</text></svg>")
     assert "<svg><text>a</text></svg>" in page and "link_prefetching: False -&gt; True" in page
     assert "Graphviz" in drift.html_page(report, None)
+
+
+def test_a_change_beyond_the_deletion_limit_is_named_before_the_rollout_refuses_it():
+    deletes = {"changed": True, "commands": [{"op": "delete", "key": "A_OLD%d" % i} for i in range(3)]
+               + [{"op": "create", "key": "A_NEW", "values": {"ae_title": "A_NEW"}}]}
+    clusters = {"a": dict(PLAN["clusters"]["a"], max_deletions=0), "b": dict(PLAN["clusters"]["b"], max_deletions=3)}
+    results = {"a": {"sources": [("a-db", deletes)], "hosts": [("a-cm", hosts_result())]},
+               "b": {"sources": [("b-db", deletes)]}}
+    report = drift.build(clusters, results, {}, True, "unit", "now", kind="plan")
+    target = report["clusters"]["a"]["resources"]["sources"]["targets"][0]
+    assert target["status"] == "drift" and len(target["objects"]) == 4
+    assert target["message"].startswith("3 deletions, more than max_deletions=0") and "impax_max_deletions=3" in target["message"]
+    assert report["clusters"]["b"]["resources"]["sources"]["targets"][0]["message"] == "", "3 is within a limit of 3"
+    assert report["clusters"]["a"]["resources"]["hosts"]["targets"][0]["message"] == "", "the hosts block (one delete here) has no limit"
+    assert "3 deletions, more than max_deletions=0" in drift.markdown(report)

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     report_dir=dict(type="path", required=True),
     kind=dict(type="str", choices=["drift", "plan"], default="drift"),
     name=dict(type="str"),
+    max_deletions=dict(type="int"),
 )
 
 
@@ -70,7 +71,7 @@ class ActionModule(ControllerAction):
         results = collect(plan, task_vars["hostvars"])
         # a correction happened where the decision allowed it, unless the whole run is --check
         report = drift.build(plan["clusters"], results, args["decisions"], bool(self._task.check_mode), plan["estate"],
-                             args["now"], args["kind"])
+                             args["now"], args["kind"], max_deletions=args["max_deletions"])
         dot_source = drift.estate_dot(report, plan)
         svg = render_svg(dot_source)
         name = args["name"] or "%s-%s" % (args["kind"], plan["estate"])

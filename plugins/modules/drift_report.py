@@ -46,6 +46,11 @@ options:
   name:
     description: Base name of the files; default C(<kind>-<estate>).
     type: str
+  max_deletions:
+    description:
+      - The deletion limit of the run the report is for, in place of each cluster's C(max_deletions) from the plan
+        (the playbooks pass C(impax_max_deletions)). A resource whose drift deletes more is named in its message.
+    type: int
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:

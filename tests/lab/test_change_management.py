@@ -397,6 +397,16 @@ def test_objects_kept_by_hand_survive_and_a_deletion_limit_stops_before_changing
         assert RESEARCH in refused.stdout
         assert not [h for h, r in counts.items() if r["changed"]], extra
     assert snapshot(folder, "refused") == before
+    # the plan for approval says so before anyone runs it
+    plans = tmp_path / "plans"
+    approval, unused = playbook("playbooks/change_plan.yml", "-e", "impax_max_deletions=0", "-e",
+                                "impax_report_dir=%s" % plans)
+    assert approval.returncode == 0, approval.stdout[-3000:]
+    with open(plans / "plan-impax-lab.json") as handle:
+        harbor = json.load(handle)["clusters"]["harbor"]["resources"]
+    for resource in ("network_management", "sources", "dicom"):
+        message = harbor[resource]["targets"][0]["message"]
+        assert message.startswith("1 deletion, more than max_deletions=0: a rollout stops here"), (resource, message)
 
     # without keep or limit the inventory is the whole truth: the next rollout removes it everywhere
     cleaned, unused = playbook("link-clusters.yml")

@@ -90,3 +90,8 @@ def test_a_change_beyond_the_deletion_limit_is_named_before_the_rollout_refuses_
     assert report["clusters"]["b"]["resources"]["sources"]["targets"][0]["message"] == "", "3 is within a limit of 3"
     assert report["clusters"]["a"]["resources"]["hosts"]["targets"][0]["message"] == "", "the hosts block (one delete here) has no limit"
     assert "3 deletions, more than max_deletions=0" in drift.markdown(report)
+
+    overridden = drift.build(clusters, results, {}, True, "unit", "now", kind="plan", max_deletions=3)
+    assert overridden["clusters"]["a"]["resources"]["sources"]["targets"][0]["message"] == "", "the run's limit wins"
+    assert drift.build(clusters, results, {}, True, "unit", "now", max_deletions=1)["clusters"]["b"]["resources"][
+        "sources"]["targets"][0]["message"].startswith("3 deletions, more than max_deletions=1")

@@ -88,8 +88,11 @@ def _from_commands(commands):
     return out
 
 
-def build(index, results, decisions, check_only, estate, now, kind="drift"):
-    """The report: ``results`` = {cluster: {resource: [(where, module result or None)]}}."""
+def build(index, results, decisions, check_only, estate, now, kind="drift", max_deletions=None):
+    """The report: ``results`` = {cluster: {resource: [(where, module result or None)]}}.
+
+    ``max_deletions``: the run's deletion limit in place of each cluster's (``index.<cluster>.max_deletions``).
+    """
     clusters = {}
     for name in sorted(index):
         decision = (decisions or {}).get(name) or {}
@@ -98,14 +101,16 @@ def build(index, results, decisions, check_only, estate, now, kind="drift"):
             base = resource.split(".")[0]
             corrected = not check_only and bool((decision.get("correct") or {}).get(base))
             entries = []
-            limit = None if base == "hosts" else (index.get(name) or {}).get("max_deletions")
+            limit = None if base == "hosts" else (
+                max_deletions if max_deletions is not None else (index.get(name) or {}).get("max_deletions"))
             for where, result in items:
                 status, objects, message = resource_status(result, corrected)
                 deletions = sum(1 for obj in objects if obj["op"] == "delete")
                 if status == DRIFT and limit is not None and deletions > limit and not message:
                     # what a rollout (or a correcting drift check) of this change would refuse: say so before it runs
-                    message = ("%d deletions, more than max_deletions=%d: a rollout stops here before changing it; "
-                               "an intended change runs with -e impax_max_deletions=%d" % (deletions, limit, deletions))
+                    message = ("%d deletion%s, more than max_deletions=%d: a rollout stops here before changing it; "
+                               "an intended change runs with -e impax_max_deletions=%d"
+                               % (deletions, "" if deletions == 1 else "s", limit, deletions))
                 entries.append({"where": where, "status": status, "objects": objects, "message": message})
             resources[resource] = {"status": worst(e["status"] for e in entries), "policy": (decision.get("policy") or {}).get(base),
                                    "corrected": corrected, "targets": entries}

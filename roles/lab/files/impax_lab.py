@@ -92,11 +92,12 @@ class Lab(object):
 
     # -- up -----------------------------------------------------------------------------
     def up(self):
-        for sub in ("run", "ssh", "cp", "orthanc", "db", "logs", "pg"):
+        for sub in ("run", "ssh", "cp", "orthanc", "db", "logs", "pg", "tls"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         os.chmod(os.path.join(self.dir, "ssh"), 0o700)
         self._state_first()
         self._keys()
+        self._tls()
         self._bridge()
         for index, node in enumerate(self.spec["nodes"]):
             self._namespace(index, node)
@@ -105,11 +106,13 @@ class Lab(object):
             self._sshd(node)
             if node.get("cm"):
                 self._orthanc(node)
+                self._tls_gateway(node)
             if node.get("database"):
                 self._database(node)
         for node in self.spec["nodes"]:
             _wait_port(node["ip"], 22, "sshd on %s" % node["name"])
             if node.get("cm"):
+                _wait_port(node["ip"], 8443, "the HTTPS endpoint of %s" % node["name"])
                 self._orthanc_brownfield(node)
                 if node["cluster"] == (self.spec.get("seed_study") or {}).get("cluster"):
                     self._seed_study(node)
@@ -134,6 +137,66 @@ class Lab(object):
             sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key)
             self.changed("lab host key")
         os.makedirs("/run/sshd", exist_ok=True)
+
+    def _tls(self):
+        """A lab CA and, per node, a server certificate for its host name only (no IP: a URL by IP must fail
+        verification, as at a site). Every TLS endpoint of the lab uses them; clients get ``tls/ca.pem``."""
+        root = os.path.join(self.dir, "tls")
+        if os.path.exists(os.path.join(root, "ca.pem")):
+            return
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        lifetime = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=30))
+
+        def certificate(subject, key, issuer, issuer_key, extensions):
+            builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                       .serial_number(x509.random_serial_number()).not_valid_before(lifetime[0])
+                       .not_valid_after(lifetime[1]))
+            for extension, critical in extensions:
+                builder = builder.add_extension(extension, critical=critical)
+            return builder.sign(issuer_key, hashes.SHA256())
+
+        def write(path, data, mode=0o644):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as handle:
+                handle.write(data)
+
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "impax.cluster_link lab CA")])
+        ca = certificate(ca_name, ca_key, ca_name, ca_key, [(x509.BasicConstraints(ca=True, path_length=0), True),
+                                                            (x509.KeyUsage(True, False, False, False, False, True, True,
+                                                                           False, False), True)])
+        for node in self.spec["nodes"]:
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, node["name"])]), key, ca_name, ca_key,
+                               [(x509.SubjectAlternativeName([x509.DNSName(node["name"])]), False),
+                                (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)])
+            write(os.path.join(root, node["name"] + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
+            write(os.path.join(root, node["name"] + ".key"),
+                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()), 0o600)
+        write(os.path.join(root, "ca.pem"), ca.public_bytes(serialization.Encoding.PEM))
+        self.changed("lab TLS certificates")
+
+    def _tls_gateway(self, node):
+        """HTTPS on port 8443 in front of the node's Orthanc: Debian's Orthanc 1.10 (CivetWeb on OpenSSL 3)
+        resets every TLS connection after the handshake, so the lab terminates TLS with stunnel, the way
+        sites put a reverse proxy in front of it."""
+        tls = os.path.join(self.dir, "tls")
+        config = os.path.join(tls, "stunnel-%s.conf" % node["name"])
+        text = "\n".join(["foreground = yes", "pid =", "[orthanc-https]", "accept = %s:8443" % node["ip"],
+                          "connect = 127.0.0.1:8042", "cert = %s" % os.path.join(tls, node["name"] + ".crt"),
+                          "key = %s" % os.path.join(tls, node["name"] + ".key"), ""])
+        name = "stunnel-" + node["name"]
+        if _write_if_changed(config, text, self, mode=0o600):
+            self.stop(name)
+        binary = shutil.which("stunnel4") or shutil.which("stunnel") or "stunnel4"
+        self.start(name, [binary, config], self.ns(node), os.path.join(self.dir, "logs", name + ".log"))
 
     def _bridge(self):
         bridge = self.spec["bridge"]
@@ -237,6 +300,9 @@ class Lab(object):
             "ConcurrentJobs": 2,
             "StableAge": 2,
             "HttpTimeout": 10,
+            # its own https calls (peers registered with https URLs) trust the lab CA, and verify
+            "HttpsCACertificates": os.path.join(self.dir, "tls", "ca.pem"),
+            "HttpsVerifyPeers": True,
         }
         path = os.path.join(root, "orthanc.json")
         name = "orthanc-" + node["name"]
@@ -301,8 +367,15 @@ class Lab(object):
             self.changed("postgresql cluster of %s" % node["name"])
         name = "postgresql-" + node["name"]
         if not self.recorded(name):
+            # TLS on (clients choose: the lab inventory uses sslmode disable, tests/lab/test_tls.py verify-full);
+            # the server reads its key as postgres, mode 0600
+            key = os.path.join(root, "server.key")
+            shutil.copy(os.path.join(self.dir, "tls", node["name"] + ".key"), key)
+            shutil.chown(key, "postgres", "postgres")
+            os.chmod(key, 0o600)
             options = "-c listen_addresses=%s -c port=5432 -c unix_socket_directories=%s -c shared_buffers=16MB " \
-                      "-c max_connections=30 -c fsync=on" % (node["ip"], sock)
+                      "-c max_connections=30 -c fsync=on -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s" % (
+                          node["ip"], sock, os.path.join(self.dir, "tls", node["name"] + ".crt"), key)
             sh(os.path.join(binaries, "pg_ctl"), "-D", data, "-l", os.path.join(root, "postgresql.log"),
                "-o", options, "-w", "start", ns=self.ns(node), user="postgres")
             with open(os.path.join(data, "postmaster.pid")) as handle:

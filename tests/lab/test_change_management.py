@@ -414,3 +414,31 @@ def test_objects_kept_by_hand_survive_and_a_deletion_limit_stops_before_changing
     after = snapshot(folder, "cleaned")
     assert research_in(after["harbor"]) == []
     assert after["summit"] == before["summit"] and after["valley"] == before["valley"]
+
+
+def test_export_reads_each_live_cluster_back_in_the_inventorys_shape(lab, tmp_path):
+    """playbooks/export.yml against the real databases: each cluster's own CMs, sources and tables come back."""
+    converge, unused = playbook("link-clusters.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    with open(os.path.join(ROOT, "build", "plan-lab.json")) as handle:  # written by that rollout
+        plan = json.load(handle)
+    folder = tmp_path / "export"
+    exported, unused = playbook("playbooks/export.yml", "-e", "impax_export_dir=%s" % folder)
+    assert exported.returncode == 0, exported.stdout[-3000:]
+    counts = recap(exported.stdout)
+    assert sorted(h for h, r in counts.items() if r["changed"]) == ["harbor-db01", "summit-db01", "valley-db01"], \
+        "only the files written on the controller for each database node (delegated) count as changes"
+    for cluster in ("harbor", "summit", "valley"):
+        live = yaml.safe_load((folder / cluster / "live.yml").read_text())
+        group_vars = os.path.join(ROOT, "inventories", "lab", "group_vars", cluster)
+        with open(os.path.join(group_vars, "connectivity_managers.yml")) as handle:
+            cms = yaml.safe_load(handle)["impax_connectivity_managers"]
+        with open(os.path.join(group_vars, "stations.yml")) as handle:
+            stations = yaml.safe_load(handle)["impax_stations"]
+        assert live["impax_connectivity_managers"] == [dict((k, v) for k, v in cm.items() if k != "port") for cm in cms]
+        # the sources (acquisition stations) without what the database does not hold: IP (hosts tables), modality
+        sources = [dict((k, v) for k, v in st.items() if k not in ("ip", "modality")) for st in stations
+                   if st.get("station_type", "Acquisition Station") == "Acquisition Station"]
+        assert sorted(live["impax_stations"], key=lambda s: s["ae_title"]) == sorted(sources, key=lambda s: s["ae_title"])
+        for table, rows in plan["clusters"][cluster]["mappings"].items():
+            assert live["impax_mappings"][table] == sorted(rows, key=lambda r: (r["rule"], r["pattern"])), (cluster, table)

@@ -1,5 +1,7 @@
 """Superset synthesis: constructed cases from the issue, corpus parsing, and properties."""
 
+import graphlib
+import itertools
 import json
 
 import pytest
@@ -7,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import MappingTable, Row
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
-    CorpusError, evidence, read_corpus, synthesize)
+    CorpusError, _feedback_edges, _sift, evidence, read_corpus, synthesize)
 
 
 def rows(*triples):
@@ -249,3 +251,54 @@ def test_example_plan_shadowing_is_only_what_the_synthesis_reported():
     # the rollout carries the synthesised numbers
     assert plan["clusters"]["north"]["mappings"]["specialty"] == [
         dict((k, r[k]) for k in ("pattern", "rule", "label")) for r in out["specialty"]["rows"]]
+
+
+# -- giving up constraints: the feedback-arc step and its local improvement --------------
+class _Weighted(object):
+    def __init__(self, weight):
+        self.weight = weight
+
+
+class _Row(object):
+    def __init__(self, name, rule):
+        self.key, self.naive_rule = (name,), rule
+
+
+def cut_weight(order, edges):
+    place = dict((m, i) for i, m in enumerate(order))
+    return sum(w for (a, b), w in edges.items() if place[a] > place[b])
+
+
+def test_sifting_gives_up_the_lighter_constraints_the_greedy_order_kept():
+    # R1 -> R3 (1) against R3 -> R1 (3): the greedy order and the sites' numbers both give up the heavy one
+    weights = {("R0", "R2"): 2, ("R1", "R0"): 3, ("R1", "R2"): 2, ("R1", "R3"): 1, ("R2", "R0"): 1, ("R3", "R1"): 3}
+    names = ["R0", "R1", "R2", "R3"]
+    by_pattern = dict((m, _Row(m, 10 * i)) for i, m in enumerate(names))
+    given_up = _feedback_edges(names, dict((pair, _Weighted(w)) for pair, w in weights.items()), by_pattern)
+    assert given_up == {("R1", "R3"), ("R2", "R0")}
+    assert sum(weights[pair] for pair in given_up) == 2 == min(
+        cut_weight(list(p), weights) for p in itertools.permutations(names))
+
+
+edge_lists = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.sampled_from([1, 2, 5, 10 ** 12])),
+                      max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(edge_lists, st.randoms(use_true_random=False))
+def test_sifting_never_gives_up_more_and_keeps_every_row(triples, rnd):
+    edges = dict(((a, b), w) for a, b, w in triples if a != b)
+    nodes = sorted(set(n for pair in edges for n in pair)) or [0]
+    succ = dict((m, [(b, w) for (a, b), w in edges.items() if a == m]) for m in nodes)
+    pred = dict((m, [(a, w) for (a, b), w in edges.items() if b == m]) for m in nodes)
+    start = list(nodes)
+    rnd.shuffle(start)
+    sifted = _sift(start, succ, pred)
+    assert sorted(sifted) == nodes
+    assert cut_weight(sifted, edges) <= cut_weight(start, edges)
+    # what the feedback step keeps has no cycle left: its rows have an order breaking none of it
+    given_up = _feedback_edges(nodes, dict((pair, _Weighted(w)) for pair, w in edges.items()),
+                               dict((m, _Row(str(m), m)) for m in nodes))
+    kept = dict((pair, w) for pair, w in edges.items() if pair not in given_up)
+    sorter = graphlib.TopologicalSorter(dict((m, [a for (a, b) in kept if b == m]) for m in nodes))
+    assert cut_weight(list(sorter.static_order()), kept) == 0

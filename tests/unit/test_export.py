@@ -28,3 +28,17 @@ def test_plan_exports_back_to_the_inventory():
                    for st in inventory["impax_stations"] if st.get("station_type", "Acquisition Station") == "Acquisition Station"]
         assert sorted(exported["impax_stations"], key=lambda s: s["ae_title"]) == sorted(sources, key=lambda s: s["ae_title"])
         assert exported["impax_mappings"]["specialty"] == cluster["mappings"]["specialty"]
+
+
+def test_stations_that_are_neither_cms_nor_sources_are_listed_to_be_placed():
+    path = os.path.join(ROOT, "inventories", "lab")
+    plan = inventory_plan(path)
+    for name, cluster in plan["clusters"].items():
+        exported = to_inventory(name, strip(cluster["network_management"], NM_META), strip(cluster["sources"], SOURCE_META),
+                                cluster["mappings"])
+        # harbor's review station is in every cluster's Network Management, and no source or CM is listed with it
+        assert exported["network_management_only"] == [
+            {"station_name": "READ1", "ae_title": "HBR_READ1", "host": "hbr-read1", "station_type": "Review Station",
+             "capabilities": {"transmit_to_station": True, "query_retrieve": False, "query_user_information": False,
+                              "send_key_images_only": False, "send_multiframe": False, "send_storage_commit": False}}
+        ], (name, exported["network_management_only"])

@@ -7,7 +7,9 @@ A cluster's database holds every station of the estate; the cluster's own are
 the sources whose home CM is one of its CMs, and its CMs are the HIS/RIS
 stations named as such. What cannot be known from the database (IP addresses:
 they live in the hosts tables) is left out, so the result is a starting point
-that ``estate_plan`` then validates.
+that ``estate_plan`` then validates. Network Management stations that are neither a CM nor a source
+(review stations, PACS, external destinations) come back as ``network_management_only``: the database does
+not say which cluster they belong to.
 """
 
 from __future__ import annotations
@@ -60,7 +62,23 @@ def to_inventory(cluster, network_stations, sources, mappings, local_cms=None):
         stations.append(_lean(item, {"port": 104, "validation_level": "WARN", "visitor": False,
                                      "his_notifications": [], "study_observed_notifications": False,
                                      "demographic_layout": "GENERIC_LAYOUT", "station_type": "Acquisition Station"}))
+    # what Network Management holds besides CMs and sources (review stations, PACS, external destinations) cannot
+    # be placed from the database alone: listed for the team to move to the cluster it belongs to, or to keep
+    placed = set(s["ae_title"] for s in sources) | set(s["ae_title"] for s in his
+                                                       if s["station_name"] in local_cms or s.get("cluster_linking"))
+    others = []
+    for station in sorted(network_stations, key=lambda s: s["ae_title"]):
+        if station["ae_title"] in placed:
+            continue
+        item = {"station_name": station["station_name"], "ae_title": station["ae_title"], "host": station.get("host"),
+                "station_type": station.get("station_type")}
+        for field in NM_FIELDS:
+            item[field] = station.get(field)
+        if item.get("capabilities") and not any(item["capabilities"].values()):
+            item.pop("capabilities")
+        others.append(_lean(item, {"port": 104, "validation_level": "WARN"}))
     tables = dict((table, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]}
                            for r in sorted(rows, key=lambda r: (r["rule"], r["pattern"]))])
                   for table, rows in sorted(mappings.items()) if rows)
-    return {"impax_connectivity_managers": cms, "impax_stations": stations, "impax_mappings": tables}
+    return {"impax_connectivity_managers": cms, "impax_stations": stations, "impax_mappings": tables,
+            "network_management_only": others}

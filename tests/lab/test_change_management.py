@@ -444,3 +444,24 @@ def test_export_reads_each_live_cluster_back_in_the_inventorys_shape(lab, tmp_pa
         assert [st["ae_title"] for st in live["network_management_only"]] == ["HBR_READ1"], cluster
         for table, rows in plan["clusters"][cluster]["mappings"].items():
             assert live["impax_mappings"][table] == sorted(rows, key=lambda r: (r["rule"], r["pattern"])), (cluster, table)
+
+    # docs/getting-started.md, step 2: the exported lists - with the IPs the database does not hold, and the
+    # review station placed at harbor - describe the live databases exactly: a rollout from them changes nothing
+    inventory = tmp_path / "from-export"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
+    ips = {}
+    for cluster in ("harbor", "summit", "valley"):
+        with open(os.path.join(ROOT, "inventories", "lab", "group_vars", cluster, "stations.yml")) as handle:
+            ips.update((st["ae_title"], st["ip"]) for st in yaml.safe_load(handle)["impax_stations"] if st.get("ip"))
+    for cluster in ("harbor", "summit", "valley"):
+        live = yaml.safe_load((folder / cluster / "live.yml").read_text())
+        stations = live["impax_stations"] + (live["network_management_only"] if cluster == "harbor" else [])
+        group_vars = inventory / "group_vars" / cluster
+        (group_vars / "stations.yml").write_text(yaml.safe_dump(
+            {"impax_stations": [dict(st, ip=ips[st["ae_title"]]) if st["ae_title"] in ips else st for st in stations]}))
+        (group_vars / "connectivity_managers.yml").write_text(yaml.safe_dump(
+            {"impax_connectivity_managers": live["impax_connectivity_managers"]}))
+    from_export, unused = playbook("link-clusters.yml", "--check", "--tags", "config_db,gateway",
+                                   inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+    assert from_export.returncode == 0, from_export.stdout[-3000:]
+    assert not [h for h, r in recap(from_export.stdout).items() if r["changed"]], from_export.stdout[-3000:]

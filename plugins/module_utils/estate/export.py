@@ -25,6 +25,17 @@ def _lean(item, defaults):
     return dict((k, v) for k, v in item.items() if v is not None and defaults.get(k, object()) != v)
 
 
+def _station_item(station, station_name, ae_title, default_type=None):
+    """A station's Network Management part in the shape of an ``impax_stations`` entry."""
+    item = {"station_name": station_name, "ae_title": ae_title, "host": station.get("host"),
+            "station_type": station.get("station_type") or default_type}
+    for field in NM_FIELDS:
+        item[field] = station.get(field)
+    if item.get("capabilities") and not any(item["capabilities"].values()):
+        item.pop("capabilities")
+    return item
+
+
 def to_inventory(cluster, network_stations, sources, mappings, local_cms=None):
     """{impax_connectivity_managers, impax_stations, impax_mappings} of one cluster."""
     by_ae = dict((s["ae_title"], s) for s in network_stations)
@@ -45,14 +56,9 @@ def to_inventory(cluster, network_stations, sources, mappings, local_cms=None):
         if source.get("home_cm") not in local_cms:
             continue
         station = by_ae.get(source["ae_title"], {})
-        item = {"station_name": source["station_name"], "ae_title": source["ae_title"],
-                "host": station.get("host"), "station_type": station.get("station_type") or "Acquisition Station"}
-        for field in NM_FIELDS:
-            item[field] = station.get(field)
+        item = _station_item(station, source["station_name"], source["ae_title"], "Acquisition Station")
         for field in SOURCE_FIELDS:
             item[field] = source.get(field)
-        if item.get("capabilities") and not any(item["capabilities"].values()):
-            item.pop("capabilities")
         if item.get("his_verification") == {"study_identification": ["accession_number"],
                                             "patient_identification": "patient_id",
                                             "accession_number_identifies_patient": False}:
@@ -70,13 +76,8 @@ def to_inventory(cluster, network_stations, sources, mappings, local_cms=None):
     for station in sorted(network_stations, key=lambda s: s["ae_title"]):
         if station["ae_title"] in placed:
             continue
-        item = {"station_name": station["station_name"], "ae_title": station["ae_title"], "host": station.get("host"),
-                "station_type": station.get("station_type")}
-        for field in NM_FIELDS:
-            item[field] = station.get(field)
-        if item.get("capabilities") and not any(item["capabilities"].values()):
-            item.pop("capabilities")
-        others.append(_lean(item, {"port": 104, "validation_level": "WARN"}))
+        others.append(_lean(_station_item(station, station["station_name"], station["ae_title"]),
+                            {"port": 104, "validation_level": "WARN"}))
     tables = dict((table, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]}
                            for r in sorted(rows, key=lambda r: (r["rule"], r["pattern"]))])
                   for table, rows in sorted(mappings.items()) if rows)

@@ -1,6 +1,7 @@
 """Baseline for bench/gateway_scale.py: the same registry reconcile as a plain Python script, one HTTP session.
 
     python bench/baseline_orthanc.py JOB.json   (prints {"calls": N})
+JOB's modalities are complete (every field, in Orthanc's names): a PUT replaces the whole modality.
 """
 
 import base64
@@ -29,8 +30,7 @@ def main():
     for name in sorted(set(current) - set(job["modalities"])):
         call("DELETE", "/modalities/" + name)
     for name, body in sorted(job["modalities"].items()):
-        have = current.get(name)
-        if have is None or any(have.get(k) != v for k, v in body.items()):
+        if current.get(name) != body:  # complete objects: Orthanc sets every field a PUT omits
             call("PUT", "/modalities/" + name, body)
     conn.close()
     print(json.dumps({"calls": calls}))

@@ -91,13 +91,23 @@ class Resource(object):
         # value already has when it is normal - no call needed, the common case thousands of times a run)
         self._plan = [(n, f, f.default if f.kind != "dict" and f.shared_default else _NESTED, _NORMAL_CLASS.get(f.kind))
                       for n, f in fields.items()]
+        # full_normal starts from a copy of the flat defaults (every field, in order) and visits only the fields an
+        # object gives: a modality gives 5 of 16
+        self._defaults = dict((n, None if default is _NESTED else default) for n, unused, default, unused in self._plan)
+        self._nested = [(n, f) for n, f, default, unused in self._plan if default is _NESTED]
+        self._by_name = dict((n, (f, default, normal)) for n, f, default, normal in self._plan)
         for part in self.key:
             if part not in fields:
                 raise ValueError("key field %s is not a field of %s" % (part, name))
+        for part in self.required_on_create:
+            if fields[part].default is not None:
+                # plan() checks it on the object with defaults filled in, where a default would hide it
+                raise ValueError("%s: required_on_create field %s has a default" % (name, part))
 
     def key_of(self, item):
-        values = tuple(item.get(part) for part in self.key)
-        return values[0] if len(values) == 1 else values
+        if len(self.key) == 1:
+            return item.get(self.key[0])
+        return tuple(item.get(part) for part in self.key)
 
     def normalise(self, item):
         """Known fields only, normalised; None means "not managed" (merged leaves it alone)."""
@@ -125,16 +135,37 @@ class Resource(object):
 
     def full_normal(self, item):
         """``full(normalise(item))`` in one pass: how a target's object is compared (thousands per run)."""
-        out = {}
-        get = item.get
-        for name, field, default, normal in self._plan:
-            value = get(name)
+        out = dict(self._defaults)
+        for name, field in self._nested:
+            if item.get(name) is None:
+                out[name] = field.full(None)
+        by_name = self._by_name
+        for name, value in item.items():
+            if value is None or name not in by_name:
+                continue
+            field, default, normal = by_name[name]
             if default is _NESTED:
-                out[name] = field.full(None if value is None else field.normalise(value))
-            elif value is None:
-                out[name] = default
+                out[name] = field.full(field.normalise(value))
             else:
                 out[name] = value if value.__class__ is normal else field.normalise(value)
+        return out
+
+    def from_record(self, record, names, **known):
+        """``full_normal`` of a target's own record, renamed on the way (one pass: thousands of records per run):
+        ``names`` maps the record's keys to fields (keys it does not map are ignored); ``known`` gives fields the
+        record does not hold (its key, say)."""
+        if self._nested:
+            return self.full_normal(dict(((names[k], v) for k, v in record.items() if k in names), **known))
+        out = dict(self._defaults)
+        by_name = self._by_name
+        for key, value in record.items():
+            name = names.get(key)
+            if name is not None and value is not None:
+                field, unused, normal = by_name[name]
+                out[name] = value if value.__class__ is normal else field.normalise(value)
+        for name, value in known.items():
+            if value is not None:
+                out[name] = value if value.__class__ is by_name[name][2] else by_name[name][0].normalise(value)
         return out
 
     def merge(self, have, want):
@@ -203,17 +234,21 @@ class Op(object):
 ORDER = {"delete": 0, "create": 1, "update": 2}
 
 
-def plan(resource, want, have, state, protected=(), allow_empty=False, max_deletions=None):
+def plan(resource, want, have, state, protected=(), allow_empty=False, max_deletions=None, have_normal=False):
     """Operations that make ``have`` what ``state`` asks of ``want``.
 
     ``want`` and ``have`` are lists of dicts; ``have`` items are complete (as the
-    target holds them). Deletes come first (they may free a unique value), then
-    creates, then updates, each sorted by key, so output is stable.
+    target holds them; ``have_normal``: already made by full_normal or from_record).
+    Deletes come first (they may free a unique value), then creates, then updates,
+    each sorted by key, so output is stable.
     """
     if state not in ACTION_STATES:
         raise ReconcileError("plan: state %s does not change anything" % state)
-    wanted = resource.index([resource.normalise(item) for item in want], "config")
-    current = resource.index([resource.full_normal(item) for item in have], "the target")
+    # replaced/overridden compare the object as given with defaults filled in: one pass (full_normal) per object
+    exact = state in ("replaced", "overridden")
+    wanted = resource.index([resource.full_normal(item) if exact else resource.normalise(item) for item in want],
+                            "config")
+    current = resource.index(have if have_normal else [resource.full_normal(item) for item in have], "the target")
     protected = set(protected or ())
     if state == "overridden" and not wanted and not allow_empty:
         raise ReconcileError("%s: state overridden with an empty config would delete every object; set "
@@ -234,9 +269,9 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
                     resource.name, key, "does not exist yet and creating it needs" if key not in current
                     else "is replaced as given, and an object needs", ", ".join(missing)))
             if key not in current:
-                ops.append(Op("create", key, None, resource.full(item)))
+                ops.append(Op("create", key, None, item if exact else resource.full(item)))
                 continue
-            target = resource.merge(current[key], item) if state == "merged" else resource.full(item)
+            target = item if exact else resource.merge(current[key], item)
             if target != current[key]:
                 ops.append(Op("update", key, current[key], target))
         if state == "overridden":

@@ -231,6 +231,12 @@ def from_orthanc(registry, fields):
     return items
 
 
+def full_from_orthanc(resource, registry, fields):
+    """What from_orthanc gives, with defaults filled in and normalised (resource.full_normal), in one pass."""
+    names = dict((key, option) for option, key in fields.items())
+    return [resource.from_record(body, names, name=name) for name, body in sorted(registry.items())]
+
+
 def to_orthanc(item, fields):
     return dict((key, item[option]) for option, key in fields.items() if item.get(option) is not None)
 
@@ -285,17 +291,19 @@ def run(module):
                                     "body": to_orthanc(i, MODALITY_FIELDS)} for i in items])
     client = OrthancClient(p["url"], p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
     try:
-        have_m = from_orthanc(client.modalities(), MODALITY_FIELDS)
-        have_p = from_orthanc(client.peers(), PEER_FIELDS) if (want_p is not None or state == "gathered") else []
         if state == "gathered":
-            module.exit_json(changed=False, gathered={"modalities": have_m, "peers": have_p}, calls=len(client.calls))
+            module.exit_json(changed=False, gathered={"modalities": from_orthanc(client.modalities(), MODALITY_FIELDS),
+                                                      "peers": from_orthanc(client.peers(), PEER_FIELDS)},
+                             calls=len(client.calls))
+        have_m = full_from_orthanc(DICOM_MODALITIES, client.modalities(), MODALITY_FIELDS)
+        have_p = full_from_orthanc(DICOM_PEERS, client.peers(), PEER_FIELDS) if want_p is not None else []
         # peer passwords cannot be read back: on_create treats the stored one as the one given
         wanted_passwords = dict((i["name"], i.get("password")) for i in want_p or [])
         for item in have_p:
             item["password"] = wanted_passwords.get(item["name"]) if p["update_password"] == "on_create" else None
         guards = dict(protected=p["protected"], allow_empty=p["allow_empty"], max_deletions=p["max_deletions"])
-        ops_m = reconcile.plan(DICOM_MODALITIES, want_m, have_m, state, **guards)
-        ops_p = reconcile.plan(DICOM_PEERS, want_p, have_p, state, **guards) if want_p is not None else []
+        ops_m = reconcile.plan(DICOM_MODALITIES, want_m, have_m, state, have_normal=True, **guards)
+        ops_p = reconcile.plan(DICOM_PEERS, want_p, have_p, state, have_normal=True, **guards) if want_p is not None else []
         if p["max_deletions"] is not None:
             deletions = sum(1 for op in ops_m + ops_p if op.action == "delete")
             if deletions > p["max_deletions"]:

@@ -157,3 +157,18 @@ def test_full_normal_is_full_of_normalise(data):
     for resource in RESOURCES:
         item = data.draw(loose_item(resource))
         assert resource.full_normal(item) == resource.full(resource.normalise(item)), (resource.name, item)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_from_record_is_full_normal_of_the_renamed_record(data):
+    """A target's record read through from_record equals full_normal of the same record renamed."""
+    for resource in RESOURCES:
+        fields = [n for n in resource.fields if n not in resource.key]
+        names = dict(("T_" + n, n) for n in fields)
+        record = dict(("T_" + n, v) for n, v in data.draw(loose_item(resource)).items() if n in fields)
+        record.update(data.draw(st.fixed_dictionaries({}, optional={"T_unmapped": st.integers()})))
+        key = data.draw(st.one_of(st.text(alphabet="AB", min_size=1, max_size=2), st.integers(0, 3)))
+        known = dict((part, key) for part in resource.key)
+        renamed = dict(((names[k], v) for k, v in record.items() if k in names), **known)
+        assert resource.from_record(record, names, **known) == resource.full_normal(renamed), (resource.name, record)

@@ -1,8 +1,10 @@
 """Hosts files as they are found in the field: parse, render, conflicts, refusals, safe writes."""
 
+import ipaddress
 import os
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 
@@ -153,3 +155,20 @@ def test_in_place_write_restores_on_error(tmp_path, monkeypatch):
         hf._write_in_place(str(path), b"something else entirely\n" * 20)
     monkeypatch.undo()
     assert path.read_text() == "127.0.0.1 localhost\n" * 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.ip_addresses(v=4).map(str), st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){3}\Z"),
+                 st.from_regex(r"\A[0-9. ]{1,16}\Z"), st.ip_addresses(v=6).map(str)))
+def test_ip_fast_path_agrees_with_ipaddress(ip):
+    """A canonical IPv4 address is taken as written; the result is ipaddress's for any input, or the same refusal."""
+    try:
+        expected = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        expected = None
+    try:
+        got = hf.normalise_entries([{"ip": ip, "hostname": "node"}])[0]["ip"]
+    except hf.HostsFileError as exc:
+        assert expected is None and "is not an IPv4 or IPv6 address" in str(exc)
+    else:
+        assert got == expected

@@ -63,7 +63,6 @@ class ExactChecker(object):
     item gives (typically 5 of 16), not over every option."""
 
     def __init__(self, options):
-        self.names = frozenset(options)
         self.absent = {}  # what an item that omits an option gets: its default, or None
         self.copied = []  # options whose default is a list: each item gets its own copy
         self.required = [name for name, option in options.items() if option.get("required")]

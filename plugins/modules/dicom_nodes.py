@@ -216,8 +216,8 @@ CANONICAL_MANUFACTURER = {"AgfaImpax": "GenericNoWildcardInDates", "StoreScp": "
 
 
 def canonical(items):
-    return [dict(item, manufacturer=CANONICAL_MANUFACTURER.get(item["manufacturer"], item["manufacturer"]))
-            if item.get("manufacturer") else item for item in items]
+    return [dict(item, manufacturer=CANONICAL_MANUFACTURER[item["manufacturer"]])
+            if item.get("manufacturer") in CANONICAL_MANUFACTURER else item for item in items]
 
 
 def from_orthanc(registry, fields):

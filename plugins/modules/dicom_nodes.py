@@ -353,8 +353,7 @@ def apply(client, ops, fields, kind, result):
 
 def verify(module, client, have, ops):
     predicted = reconcile.predict(DICOM_MODALITIES, have, ops)
-    actual = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full_normal(i)
-                                                     for i in from_orthanc(client.modalities(), MODALITY_FIELDS)])
+    actual = reconcile.sort_items(DICOM_MODALITIES, full_from_orthanc(DICOM_MODALITIES, client.modalities(), MODALITY_FIELDS))
     if actual != predicted:
         module.warn("Orthanc holds other modality values than were written (a normalisation to fix): %s"
                     % reconcile.changed_fields(reconcile.diff(DICOM_MODALITIES, predicted, [])["before"],

@@ -208,6 +208,8 @@ MODALITY_FIELDS = dict([("ae_title", "AET"), ("host", "Host"), ("port", "Port"),
                         ("allow_n_action", "AllowNAction"), ("allow_event_report", "AllowEventReport"),
                         ("allow_transcoding", "AllowTranscoding"), ("use_dicom_tls", "UseDicomTls"),
                         ("local_ae_title", "LocalAet"), ("timeout", "Timeout")])
+# a modality as GET /modalities?expand returns it (every field; the name is the registry's key)
+MODALITY_FORM = DICOM_MODALITIES.record_form(MODALITY_FIELDS)
 PEER_FIELDS = dict([("url", "Url"), ("username", "Username"), ("password", "Password")])
 MASK = "********"
 # Orthanc 1.10 stores these manufacturers under another name (seen with PUT then GET); compare canonically.
@@ -295,14 +297,18 @@ def run(module):
             module.exit_json(changed=False, gathered={"modalities": from_orthanc(client.modalities(), MODALITY_FIELDS),
                                                       "peers": from_orthanc(client.peers(), PEER_FIELDS)},
                              calls=len(client.calls))
-        have_m = full_from_orthanc(DICOM_MODALITIES, client.modalities(), MODALITY_FIELDS)
+        registry = client.modalities()
+        guards = dict(protected=p["protected"], allow_empty=p["allow_empty"], max_deletions=p["max_deletions"])
+        if reconcile.unchanged(MODALITY_FORM, want_m, registry, state, p["protected"]):
+            have_m, ops_m = registry, []  # converged: compared in Orthanc's own form (result() counts have_m)
+        else:
+            have_m = full_from_orthanc(DICOM_MODALITIES, registry, MODALITY_FIELDS)
+            ops_m = reconcile.plan(DICOM_MODALITIES, want_m, have_m, state, have_normal=True, **guards)
         have_p = full_from_orthanc(DICOM_PEERS, client.peers(), PEER_FIELDS) if want_p is not None else []
         # peer passwords cannot be read back: on_create treats the stored one as the one given
         wanted_passwords = dict((i["name"], i.get("password")) for i in want_p or [])
         for item in have_p:
             item["password"] = wanted_passwords.get(item["name"]) if p["update_password"] == "on_create" else None
-        guards = dict(protected=p["protected"], allow_empty=p["allow_empty"], max_deletions=p["max_deletions"])
-        ops_m = reconcile.plan(DICOM_MODALITIES, want_m, have_m, state, have_normal=True, **guards)
         ops_p = reconcile.plan(DICOM_PEERS, want_p, have_p, state, have_normal=True, **guards) if want_p is not None else []
         if p["max_deletions"] is not None:
             deletions = sum(1 for op in ops_m + ops_p if op.action == "delete")

@@ -172,3 +172,83 @@ def test_from_record_is_full_normal_of_the_renamed_record(data):
         known = dict((part, key) for part in resource.key)
         renamed = dict(((names[k], v) for k, v in record.items() if k in names), **known)
         assert resource.from_record(record, names, **known) == resource.full_normal(renamed), (resource.name, record)
+
+
+# -- property: the converged check in the target's own form agrees with plan() --------------------------------------
+GIVEN = {"str": st.text(alphabet="AB", min_size=1, max_size=2), "int": st.integers(0, 3), "bool": st.booleans()}
+FLAT_RESOURCES = [r for r in RESOURCES if not r._nested]
+
+
+def record_keys(resource, keep_key):
+    """A target's names for every field (the key's fields left to the registry's own key unless ``keep_key``)."""
+    return dict(("T_" + n, n) for n in resource.fields if keep_key or n not in resource.key)
+
+
+def as_item(resource, names, key, record):
+    """A record with the target's names as an object (the registry's key given when the record leaves it out)."""
+    item = dict((names[k], v) for k, v in record.items())
+    for part, value in zip(resource.key, key if len(resource.key) > 1 else (key,)):
+        item.setdefault(part, value)
+    return item
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from(["replaced", "overridden"]), st.booleans())
+def test_unchanged_agrees_with_plan(data, state, keep_key):
+    """unchanged() True means plan() has no operation (and refuses nothing); for records in the target's form
+    (what a converged target holds) and a config that is not empty, it is True exactly when plan() has none."""
+    assert FLAT_RESOURCES and len(FLAT_RESOURCES) >= 3
+    for resource in FLAT_RESOURCES:
+        names = record_keys(resource, keep_key)
+        form = resource.record_form(dict((n, k) for k, n in names.items()))
+        # mostly objects that name their key and give what creating one needs, sometimes loose ones
+        given = dict((n, GIVEN[resource.fields[n].kind]) for n in resource.key + resource.required_on_create)
+        want = data.draw(st.lists(st.one_of(loose_item(resource), st.builds(lambda loose, named: dict(loose, **named),
+                                                                             loose_item(resource), st.fixed_dictionaries(given))),
+                                  max_size=4))
+        # records: the form of every wanted item (a converged target) or of some, a field of one maybe edited,
+        # maybe an extra one, maybe protected
+        records = []
+        for item in want if data.draw(st.booleans()) else data.draw(st.lists(st.sampled_from(want), max_size=4)) if want else []:
+            record = form.keyed(item)[1]
+            if data.draw(st.integers(0, 4)) == 0:
+                field = data.draw(st.sampled_from(sorted(record)))
+                record = dict(record, **{field: data.draw(LOOSE[resource.fields[names[field]].kind])})
+            records.append((form.keyed(item)[0], record))
+        extra = data.draw(st.one_of(st.none(), st.none(), loose_item(resource)))
+        if extra is not None:
+            records.append(form.keyed(extra))
+        # a target that keeps the key in the record is keyed by it, as read
+        records = dict((form.keyed(as_item(resource, names, key, record))[0] if keep_key else key, record)
+                       for key, record in records if key is not None)
+        records.pop(None, None)
+        protected = [k for k in records if data.draw(st.booleans())] if extra is not None else []
+        have = [resource.from_record(record, names, **({} if keep_key else
+                                                       dict(zip(resource.key, k if len(resource.key) > 1 else (k,)))))
+                for k, record in records.items()]
+        try:
+            ops = reconcile.plan(resource, want, have, state, protected=protected, have_normal=True)
+        except ReconcileError:
+            ops = None
+        verdict = reconcile.unchanged(form, want, records, state, protected)
+        if verdict:
+            assert ops == [], (resource.name, want, records, ops)
+        in_form = all(form.keyed(as_item(resource, names, key, record)) == (key, record) for key, record in records.items())
+        if in_form and ops == [] and want:  # an empty config is left to plan()'s guard
+            assert verdict, (resource.name, want, records)
+
+
+def test_unchanged_examples():
+    form = MAPPING_ROWS.record_form({"pattern": "P", "rule": "R", "label": "L"})
+    want = [{"pattern": "A%", "rule": 1, "label": "X"}, {"pattern": "B%", "rule": "2", "label": "Y"}]
+    records = {"A%": {"P": "A%", "R": 1, "L": "X"}, "B%": {"P": "B%", "R": 2, "L": "Y"}}
+    assert reconcile.unchanged(form, want, records, "overridden")
+    assert reconcile.unchanged(form, want[:1], records, "replaced")
+    assert not reconcile.unchanged(form, want[:1], records, "overridden")  # B% would be deleted
+    assert reconcile.unchanged(form, want[:1], records, "overridden", protected=["B%"])
+    assert not reconcile.unchanged(form, want, dict(records, **{"B%": {"P": "B%", "R": 3, "L": "Y"}}), "replaced")
+    assert not reconcile.unchanged(form, want + want[:1], records, "overridden")  # a duplicate: plan() says so
+    assert not reconcile.unchanged(form, want, records, "merged")  # merged compares given fields: plan() does
+    assert not reconcile.unchanged(form, [], {}, "overridden")  # an empty config: plan()'s guard decides
+    with pytest.raises(ValueError):
+        MAPPING_ROWS.record_form({"pattern": "P", "rule": "R"})  # a record without the label cannot say it is right

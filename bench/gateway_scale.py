@@ -5,8 +5,10 @@ Side by side in one run, each as its own Python process: the first push, a conve
 
 - The module runs the way Ansible runs it on a node: its arguments go to ansible-core's own module loader, which
   imports it by FQN (bench/run_module.py); what is left out is the zip Ansible ships and unpacks every run, a cost
-  of the transport that any module pays. It is fed its list twice over: as the rollout feeds it (the plan slice
-  as one string, ``from_plan.content``: the dicom_gateway role does so) and as a plain list argument.
+  of the transport that any module pays. It is fed its list the ways it reaches the module: as the rollout feeds
+  it (the plan slice as one string, ``from_plan.content``: the dicom_gateway role does so) and as a task's own
+  list, which the action plugin sends as its JSON text too (plan_reference.list_as_text). For comparison, the
+  list as objects (what ansible-core sends when the action leaves a list as it is: under 100 items).
 - The script (bench/baseline_orthanc.py) sends complete objects and compares every field, as Orthanc needs
   (lab-notes: a PUT replaces the modality, an omitted Allow* becomes true): it notices the same edits by hand.
 - Both may cache their bytecode (this machine sets PYTHONDONTWRITEBYTECODE; a collection on a node is imported
@@ -29,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from labutil import lab_is_up, playbook, report_figures  # noqa: E402
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text  # noqa: E402
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES  # noqa: E402
 from ansible_collections.impax.cluster_link.plugins.modules.dicom_nodes import MODALITY_FIELDS  # noqa: E402
 
@@ -36,6 +39,11 @@ URL = "http://10.201.0.21:8042"
 BUILD = os.path.join(ROOT, "build")
 ENV = dict((k, v) for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE")
 ENV["PYTHONPATH"] = os.path.join(ROOT, ".build", "collections")
+
+
+# how the list reaches the module: the plan slice (the rollout), a task's own list (as the action sends it),
+# and for comparison the list as objects
+FEEDS = ("plan_slice", "task_list", "list_as_objects")
 
 
 def timed(command):
@@ -53,6 +61,8 @@ def module_job(modalities, feed, label="wanted"):
         content = json.dumps(modalities)
         args["from_plan"] = {"file": "bench-gateway-slice.json", "sha256": hashlib.sha256(content.encode()).hexdigest(),
                              "drop_keys": [], "content": content}
+    elif feed == "task_list":
+        args["from_plan"] = list_as_text(modalities, "the task's modalities")  # what the action plugin sends
     else:
         args["modalities"] = modalities
     path = os.path.join(BUILD, "bench-gateway-args-%s-%s.json" % (label, feed))
@@ -91,27 +101,27 @@ def main():
         result, _seconds = playbook("playbooks/lab_up.yml")
         assert result.returncode == 0, result.stdout
     try:
-        module = dict((feed, module_job(wanted, feed)) for feed in ("plan_slice", "list_argument"))
+        module = dict((feed, module_job(wanted, feed)) for feed in FEEDS)
         script = script_job(wanted, "wanted")
         empty = script_job([], "empty")
         timed(empty)  # empty the registry: the module's first push starts from nothing
         figures = {"modalities": args.modalities, "first_push": {"module": summary([timed(module["plan_slice"])])}}
-        noop = {"module_plan_slice": [], "module_list_argument": [], "script": []}
+        noop = dict([("module_" + feed, []) for feed in FEEDS] + [("script", [])])
         for unused in range(args.repeat):
-            noop["module_plan_slice"].append(timed(module["plan_slice"]))
-            noop["module_list_argument"].append(timed(module["list_argument"]))
+            for feed in FEEDS:
+                noop["module_" + feed].append(timed(module[feed]))
             noop["script"].append(timed(script))
         figures["noop"] = dict((name, summary(samples)) for name, samples in noop.items())
         figures["one_percent"] = {"module": summary([timed(module_job(changed, "plan_slice", "changed"))])}
         timed(empty)
         figures["first_push"]["script"] = summary([timed(script)])
         figures["one_percent"]["script"] = summary([timed(script_job(changed, "changed"))])
-        timed(module_job([{"name": "VLY_PLACEHOLDER", "ae_title": "X", "host": "x"}], "list_argument", "small"))
+        timed(module_job([{"name": "VLY_PLACEHOLDER", "ae_title": "X", "host": "x"}], "list_as_objects", "small"))
     finally:
         if started:
             playbook("playbooks/lab_down.yml")
     script_noop = figures["noop"]["script"]
-    for name in ("module_plan_slice", "module_list_argument"):
+    for name in ["module_" + feed for feed in FEEDS]:
         module_noop = figures["noop"][name]
         figures["noop"][name]["ratio_of_medians"] = round(module_noop["median_seconds"] / script_noop["median_seconds"], 2)
         figures["noop"][name]["ratio_of_mins"] = round(module_noop["min_seconds"] / script_noop["min_seconds"], 2)

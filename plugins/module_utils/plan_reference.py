@@ -45,6 +45,32 @@ def slice_items(data, sha256, drop_keys=(), where="the plan slice"):
     return value
 
 
+# from this many items a task's own list goes to the module as one JSON text (below, there is nothing to save)
+LIST_AS_TEXT_FROM = 100
+
+
+def _refuse(value):
+    raise TypeError("%s is not a JSON value" % type(value).__name__)
+
+
+def list_as_text(items, where):
+    """``from_plan`` with ``content`` for a task's own large list, or None to send the list as it is.
+
+    A list travels to the module as one JSON text, the way a plan slice does: ansible-core then moves one string
+    instead of encoding, decoding and deep-copying every object in Python (on the node, a converged run's
+    largest cost after start-up). The module takes it as it takes a slice's text (resolve_content).
+    """
+    if not isinstance(items, list) or len(items) < LIST_AS_TEXT_FROM:  # a task's list is tagged: a subclass
+        return None
+    try:
+        # plain JSON values only: anything else (a date, bytes) is left to ansible-core's own encoding
+        text = json.dumps(items, separators=(",", ":"), allow_nan=False, default=_refuse)
+    except (TypeError, ValueError):
+        return None
+    return {"file": "(%s)" % where, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "drop_keys": [],
+            "content": text}
+
+
 def resolve_content(params, option):
     """Put the list of ``from_plan.content`` (the slice's text, set by the action plugin) in ``params[option]``.
 

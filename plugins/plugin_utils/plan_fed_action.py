@@ -6,13 +6,16 @@ mapping_rows, dicom_nodes, hosts_block).
 
 Given ``from_plan`` (a reference from estate_plan's index), it reads the slice on the controller, checks its
 hash and sends its text to the module in ``from_plan.content``; the module (LargeListModule) checks the hash
-again and takes the list as ``LIST_OPTION``. Without it the module runs exactly as called.
+again and takes the list as ``LIST_OPTION``. A task's own list of 100 items or more is sent the same way, as
+its JSON text (plan_reference.list_as_text); a smaller one, or one holding values JSON has no type for, is
+sent as it is.
 """
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
 
 
@@ -37,6 +40,12 @@ class PlanFedAction(ActionBase):
             args["from_plan"] = {"file": str(ref["file"]), "sha256": str(ref["sha256"]),
                                  "drop_keys": [str(k) for k in ref.get("drop_keys") or ()],
                                  "content": data.decode("utf-8")}
+        else:
+            # a task's own large list travels as one JSON text as well
+            ref = list_as_text(args.get(self.LIST_OPTION), "the task's %s" % self.LIST_OPTION)
+            if ref is not None:
+                del args[self.LIST_OPTION]
+                args["from_plan"] = ref
         result.update(self.run_with_list(args, task_vars))
         return result
 

@@ -242,3 +242,32 @@ def test_a_slice_sent_as_text_is_checked_again_and_becomes_the_list(lab_plan, tm
     tampered = dict(args, from_plan=dict(ref, content=data.decode().replace("VLY", "XXX", 1)))
     params, error = build(LargeListModule, SPEC, tampered, capsys, large_lists=("config",))
     assert params is None and "SHA-256 differs" in error["msg"] and ref["file"] in error["msg"]
+
+
+def test_a_tasks_own_large_list_is_sent_as_its_text(capsys):
+    """PlanFedAction sends a task's own list of 100 items or more as one JSON text (plan_reference.list_as_text):
+    tagged values (what a templated task list holds) become plain JSON, the module takes the very list it would
+    have taken as objects, and a list JSON cannot hold as such, or a small one, is sent as it is."""
+    from ansible.module_utils._internal._datatag import AnsibleTagHelper
+    from ansible._internal._datatag._tags import Origin
+    from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import LIST_AS_TEXT_FROM, list_as_text
+    origin = Origin(path="/inv/group_vars/harbor/stations.yml", line_num=3)
+    items = [{"ae_title": AnsibleTagHelper.tag("AE%05d" % i, [origin]), "station_name": "S%05d" % i,
+              "port": AnsibleTagHelper.tag(104, [origin])} for i in range(120)]
+    assert type(items[0]["ae_title"]) is not str  # tagged, as in a task's arguments
+    ref = list_as_text(AnsibleTagHelper.tag(items, [origin]), "the task's config")
+    assert ref["file"] == "(the task's config)" and ref["drop_keys"] == []
+    assert json.loads(ref["content"]) == [{"ae_title": "AE%05d" % i, "station_name": "S%05d" % i, "port": 104}
+                                          for i in range(120)]
+    assert ref["sha256"] == hashlib.sha256(ref["content"].encode()).hexdigest()
+
+    args = {"state": "overridden", "database": DATABASE}
+    as_text = build(LargeListModule, SPEC, dict(args, from_plan=ref), capsys, large_lists=("config",))
+    as_objects = build(LargeListModule, SPEC, dict(args, config=json.loads(ref["content"])), capsys, large_lists=("config",))
+    assert as_text[1] is None and as_text[0]["config"] == as_objects[0]["config"] and len(as_text[0]["config"]) == 120
+
+    import datetime
+    assert list_as_text(items[:LIST_AS_TEXT_FROM - 1], "x") is None  # small: nothing worth saving
+    assert list_as_text(items + [{"ae_title": datetime.date(2026, 1, 1)}], "x") is None  # ansible-core encodes it
+    assert list_as_text(items + [{"port": float("nan")}], "x") is None
+    assert list_as_text("not a list", "x") is None

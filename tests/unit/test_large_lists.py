@@ -254,7 +254,7 @@ def test_a_tasks_own_large_list_is_sent_as_its_text(capsys):
     origin = Origin(path="/inv/group_vars/harbor/stations.yml", line_num=3)
     items = [{"ae_title": AnsibleTagHelper.tag("AE%05d" % i, [origin]), "station_name": "S%05d" % i,
               "port": AnsibleTagHelper.tag(104, [origin])} for i in range(120)]
-    assert type(items[0]["ae_title"]) is not str  # tagged, as in a task's arguments
+    assert items[0]["ae_title"].__class__ is not str  # tagged, as in a task's arguments
     ref = list_as_text(AnsibleTagHelper.tag(items, [origin]), "the task's config")
     assert ref["file"] == "(the task's config)" and ref["drop_keys"] == []
     assert json.loads(ref["content"]) == [{"ae_title": "AE%05d" % i, "station_name": "S%05d" % i, "port": 104}

@@ -203,9 +203,8 @@ def test_unchanged_agrees_with_plan(data, state, keep_key):
         form = resource.record_form(dict((n, k) for k, n in names.items()))
         # mostly objects that name their key and give what creating one needs, sometimes loose ones
         given = dict((n, GIVEN[resource.fields[n].kind]) for n in resource.key + resource.required_on_create)
-        want = data.draw(st.lists(st.one_of(loose_item(resource), st.builds(lambda loose, named: dict(loose, **named),
-                                                                             loose_item(resource), st.fixed_dictionaries(given))),
-                                  max_size=4))
+        named = st.builds(lambda loose, key: dict(loose, **key), loose_item(resource), st.fixed_dictionaries(given))
+        want = data.draw(st.lists(st.one_of(loose_item(resource), named), max_size=4))
         # records: the form of every wanted item (a converged target) or of some, a field of one maybe edited,
         # maybe an extra one, maybe protected
         records = []

@@ -211,8 +211,11 @@ class RecordForm(object):
         self._defaults = dict((key, resource._defaults[name]) for name, key in self.keys.items())
         # per field: the record's key (None for a key field the record leaves out), the field, its normal class
         self._spec = dict((n, (self.keys.get(n), f, normal)) for n, f, unused, normal in resource._plan)
-        self._required = [self.keys.get(n) for n in resource.required_on_create]
+        # a required field the record holds (one kept out of it is part of the key: keyed() gives None without it)
+        self._required = [self.keys[n] for n in resource.required_on_create if n in self.keys]
         self._key_in_record = [(n, self.keys[n]) for n in resource.key if n in self.keys]
+        # the common case, done without building the key: one key field, kept out of the record
+        self._lone_key = resource.key[0] if len(resource.key) == 1 and not self._key_in_record else None
 
     def keyed(self, item):
         """(the object's key, the record that holds ``full_normal(item)``), in one pass."""
@@ -220,21 +223,30 @@ class RecordForm(object):
         ident = {}
         spec = self._spec
         for name, value in item.items():
-            if value is None or name not in spec:
+            if value is None:
                 continue
-            key, field, normal = spec[name]
-            value = value if value.__class__ is normal else field.normalise(value)
+            entry = spec.get(name)
+            if entry is None:
+                continue
+            key, field, normal = entry
+            if value.__class__ is not normal:
+                value = field.normalise(value)
             if key is None:
                 ident[name] = value
             else:
                 out[key] = value
+        if self._lone_key is not None:
+            return ident.get(self._lone_key), out
         for name, key in self._key_in_record:
             ident[name] = out[key]
         return self.resource.key_of(ident), out
 
     def complete(self, record):
         """Whether a record holds every field an object needs (Resource.required_on_create)."""
-        return all(record.get(key) is not None for key in self._required if key is not None)
+        for key in self._required:
+            if record.get(key) is None:
+                return False
+        return True
 
 
 def changed_fields(before, after):

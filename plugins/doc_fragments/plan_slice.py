@@ -17,7 +17,8 @@ options:
         one, and uses the list as if the task gave it; the list is never templated, which on a large estate
         is most of a converged run's time. A module that runs on a target receives the file's text and checks
         it against the SHA-256 again before it takes the list.
-      - Mutually exclusive with the list option itself.
+      - Mutually exclusive with the list option itself. A task's own list of 100 items or more is sent to a
+        target the same way, as its JSON text (values JSON has no type for leave it as it is).
     type: dict
     suboptions:
       file:

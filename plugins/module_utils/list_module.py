@@ -16,7 +16,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils import reconcil
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
-    REFERENCE_PROFILE, ConfigDbError, Database, Dialect, TableMap)
+    REFERENCE_PROFILE, ConfigDbError, Database, Dialect, RowForm, TableMap)
 
 DATABASE_OPTIONS = dict(
     engine=dict(type="str", choices=["sqlite", "postgresql", "oracle"], default="sqlite"),
@@ -60,6 +60,18 @@ def _commands(ops, statements):
     return [dict(op.as_command(), sql=sql, params=params) for op, (sql, params) in zip(ops, statements)]
 
 
+def _converged(table, want, rows, state, protected):
+    """True when the rows already are what ``want`` asks (replaced/overridden): recognised in row form, the common
+    case of a converged re-run, without reading every row back into an object (config_db.RowForm)."""
+    if state not in ("replaced", "overridden") or not want:
+        return False
+    form = RowForm(table)
+    if not form.usable:
+        return False
+    records = form.records(rows)
+    return records is not None and reconcile.unchanged(form, want, records, state, protected)
+
+
 def run(module, resource, profile_key, extra=None):
     """Read once, plan, write the differences in one transaction (not in check mode), verify.
 
@@ -94,13 +106,17 @@ def run(module, resource, profile_key, extra=None):
         db.connect()
         writing = state in reconcile.ACTION_STATES and not module.check_mode
         cursor = db.begin(table.table, lock=writing)
-        have = db.read(cursor, table)
+        rows = db.read_rows(cursor, table)
         if state == "gathered":
             db.rollback()
             module.exit_json(changed=False, gathered=reconcile.sort_items(
-                resource, [resource.full_normal(i) for i in have]), statements_executed=db.executed)
-        ops = reconcile.plan(resource, want, have, state, protected=params["protected"],
-                             allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
+                resource, [resource.full_normal(table.row_to_item(r)) for r in rows]), statements_executed=db.executed)
+        if _converged(table, want, rows, state, params["protected"]):
+            have, ops = rows, []  # of the rows only their number is reported
+        else:
+            have = [table.row_to_item(r) for r in rows]
+            ops = reconcile.plan(resource, want, have, state, protected=params["protected"],
+                                 allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
         statements = table.statements(ops)
         result = reconcile.result(resource, state, have, ops, extra(ops) if extra else None)
         result["commands"] = _commands(ops, statements)

@@ -69,6 +69,20 @@ class Field(object):
                         if value.get(name) is not None)
         return value if isinstance(value, str) else str(value)
 
+    def full_normal(self, value):
+        """``full(normalise(value))`` in one pass (a nested field of thousands of objects a run)."""
+        if self.kind != "dict" or value is None:
+            return self.full(self.normalise(value))
+        out = {}
+        get = value.get
+        for name, field in self.fields.items():
+            sub = get(name)
+            if sub is None or field.kind == "dict":
+                out[name] = field.full_normal(sub)
+            else:
+                out[name] = sub if sub.__class__ is _NORMAL_CLASS.get(field.kind) else field.full(field.normalise(sub))
+        return out
+
     def full(self, value):
         """The value with defaults filled in (what the target holds)."""
         if self.kind == "dict":
@@ -145,7 +159,7 @@ class Resource(object):
                 continue
             field, default, normal = by_name[name]
             if default is _NESTED:
-                out[name] = field.full(field.normalise(value))
+                out[name] = field.full_normal(value)
             else:
                 out[name] = value if value.__class__ is normal else field.normalise(value)
         return out

@@ -210,6 +210,69 @@ class TableMap(object):
         return result
 
 
+# kinds a column holds as one value (a list or a whole dict has no column of its own)
+_ROW_KINDS = ("str", "int", "bool", "set")
+
+
+class RowForm(object):
+    """A resource's objects as the rows of its table, for reconcile.unchanged(): a converged table is recognised
+    by comparing the rows as read with the desired objects put in row form (TableMap.encode), without turning
+    every row back into an object (row_to_item) and planning.
+
+    Sound where it answers "unchanged": a row equal to encode(full_normal(item)) decodes to full_normal(item).
+    That holds for every column kind here except a set with an empty or comma-holding element (which the
+    comma-joined column cannot hold apart): keyed() gives no key for such an object, so plan() decides.
+    """
+
+    def __init__(self, table_map):
+        resource = table_map.resource
+        self.resource = resource
+        needed = set()
+        for name, field in resource.fields.items():
+            if field.kind == "dict":
+                needed.update("%s.%s" % (name, sub) for sub in field.fields)
+            else:
+                needed.add(name)
+        mapped = dict((path, kind) for path, kind, unused in table_map.columns)
+        # a row without a column for a field cannot say the field is as wanted
+        self.usable = needed <= set(mapped) and all(kind in _ROW_KINDS for kind in mapped.values())
+        self._columns = [(path, None, kind) if "." not in path else tuple(path.split(".")) + (kind,)
+                         for path, kind, unused in table_map.columns]
+        position = dict((path, i) for i, (path, unused, unused) in enumerate(table_map.columns))
+        self._key = [(position[part], resource.fields[part]) for part in resource.key if part in position]
+        self._required = [position[part] for part in resource.required_on_create if part in position]
+
+    def keyed(self, item):
+        """(the object's key, the row that holds ``full_normal(item)``); (None, None) when no row can."""
+        full = self.resource.full_normal(item)
+        row = []
+        encode = TableMap.encode
+        for parent, child, kind in self._columns:
+            value = full[parent] if child is None else full[parent][child]
+            if kind == "set" and value is not None and not all(
+                    element.__class__ is str and element and "," not in element for element in value):
+                return None, None
+            row.append(encode(kind, value))
+        return self.resource.key_of(full), tuple(row)
+
+    def records(self, rows):
+        """{object key: row} of the rows as read; None when two rows have one key (plan() reports it)."""
+        records = {}
+        single = len(self._key) == 1
+        decode = TableMap.decode
+        for row in rows:
+            parts = [field.normalise(decode(field.kind, row[i])) for i, field in self._key]
+            records[parts[0] if single else tuple(parts)] = tuple(row)
+        return records if len(records) == len(rows) else None
+
+    def complete(self, row):
+        """Whether a row holds every field an object needs (Resource.required_on_create)."""
+        for i in self._required:
+            if row[i] is None:
+                return False
+        return True
+
+
 class Database(object):
     """A connection to the cluster configuration database (SQLite, PostgreSQL or Oracle)."""
 
@@ -259,11 +322,15 @@ class Database(object):
         return cursor
 
     def read(self, cursor, table_map, only=None):
-        """Every row, or only those with the keys of the items in ``only``."""
+        """Every row, or only those with the keys of the items in ``only``, as objects."""
+        return [table_map.row_to_item(row) for row in self.read_rows(cursor, table_map, only)]
+
+    def read_rows(self, cursor, table_map, only=None):
+        """The same rows as the database returns them (one value per TableMap column)."""
         sql, params = table_map.select_keys(only) if only else table_map.select()
         cursor.execute(sql, params)
         self.executed += 1
-        return [table_map.row_to_item(row) for row in cursor.fetchall()]
+        return cursor.fetchall()
 
     def apply(self, cursor, statements):
         done = 0

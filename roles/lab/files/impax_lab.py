@@ -74,7 +74,7 @@ class Lab(object):
         pid = self.recorded(name)
         if pid is None:
             return None
-        os.kill(pid, signal.SIGTERM)
+        _signal(pid, signal.SIGTERM)
         self.changed("stopped %s" % name)
         if wait:
             _wait_gone(pid)
@@ -431,15 +431,13 @@ class Lab(object):
             if ns in listed:
                 _retry(functools.partial(sh, "ip", "netns", "delete", ns))  # a process may still be leaving it
                 self.changed("namespace %s" % ns)
-            if sh("ip", "link", "show", "ilv%d" % index, check=False).returncode == 0:
-                sh("ip", "link", "delete", "ilv%d" % index)
+            _delete_link("ilv%d" % index)
             etc = os.path.join("/etc/netns", ns)
             if os.path.isdir(etc):
                 shutil.rmtree(etc)
         if os.path.isdir("/etc/netns") and not os.listdir("/etc/netns"):
             os.rmdir("/etc/netns")
-        if sh("ip", "link", "show", self.spec["bridge"], check=False).returncode == 0:
-            sh("ip", "link", "delete", self.spec["bridge"])
+        if _delete_link(self.spec["bridge"]):
             self.changed("bridge")
         state = {}
         if os.path.exists(os.path.join(self.dir, STATE)):
@@ -451,7 +449,7 @@ class Lab(object):
                 pass
             os.rmdir("/run/netns")
         if os.path.isdir(self.dir):
-            shutil.rmtree(self.dir)
+            _retry(functools.partial(_remove_tree, self.dir), attempts=10, delay=0.5)
             self.changed("lab directory")
         return {"changed": bool(self.changes), "changes": self.changes}
 
@@ -629,11 +627,57 @@ def _retry(action, attempts=20, delay=0.25):
 
 
 def _wait_gone(pid, seconds=15):
-    deadline = time.time() + seconds
-    while _start_time(pid) is not None and time.time() < deadline:
-        time.sleep(0.05)
-    if _start_time(pid) is not None:
-        os.kill(pid, signal.SIGKILL)
+    """Wait for a signalled process to leave; SIGKILL it after ``seconds`` and wait for that too."""
+    for sig in (None, signal.SIGKILL):
+        if sig is not None:
+            _signal(pid, sig)
+        deadline = time.time() + seconds
+        while _start_time(pid) is not None and time.time() < deadline:
+            time.sleep(0.05)
+        if _start_time(pid) is None:
+            return
+    raise RuntimeError("process %d is still running after SIGKILL" % pid)
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:  # it left between the look and the signal
+        pass
+
+
+def _delete_link(name):
+    """Delete a network link; True if this call deleted it.
+
+    A veth whose peer was in a deleted namespace disappears on its own, asynchronously (the kernel's
+    namespace clean-up): it can be listed and then be gone before ``ip link delete`` runs, so a failed
+    delete is fine as long as the link is gone afterwards.
+    """
+    if sh("ip", "link", "show", name, check=False).returncode != 0:
+        return False
+    deleted = sh("ip", "link", "delete", name, check=False)
+    if deleted.returncode == 0:
+        return True
+    _retry(functools.partial(_link_absent, name, deleted.stderr.strip()))
+    return False
+
+
+def _link_absent(name, why):
+    if sh("ip", "link", "show", name, check=False).returncode == 0:
+        raise RuntimeError("ip link delete %s failed and the link is still there: %s" % (name, why))
+
+
+def _remove_tree(path):
+    """Remove a directory tree; RuntimeError (retried) if a process still writes in it."""
+    try:
+        shutil.rmtree(path, onerror=_vanished_ok)
+    except OSError as exc:
+        raise RuntimeError("cannot remove %s: %s" % (path, exc)) from exc
+
+
+def _vanished_ok(function, path, exc_info):
+    if not issubclass(exc_info[0], FileNotFoundError):  # a file its process removed while we walked
+        raise exc_info[1]
 
 
 def main():

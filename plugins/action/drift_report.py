@@ -39,9 +39,9 @@ def collect(plan, hostvars):
             for resource in ("network_management", "sources"):
                 out[resource] = [(database, registered(hostvars, database, REGISTERED[resource]))]
             mappings = registered(hostvars, database, REGISTERED["mappings"])
-            if mappings and mappings.get("results"):
-                for item in mappings["results"]:
-                    out["mappings.%s" % item["item"]["key"]] = [(database, item)]
+            if mappings and mappings.get("tables") and not mappings.get("failed"):  # each table a resource of its own
+                for table, item in sorted(mappings["tables"].items()):
+                    out["mappings.%s" % table] = [(database, item)]
             else:
                 out["mappings"] = [(database, mappings)]
         gateway = cluster.get("gateway_node")

@@ -30,13 +30,13 @@ def _changes(result):
         return None, "FAILED: %s" % str(result.get("msg", "")).splitlines()[0][:160]
     if result.get("skipped"):
         return None, "skipped"
-    if "results" in result:  # a loop (mappings: one call per table)
+    if "tables" in result:  # mapping_tables: each table's own result
         parts, any_changed = [], False
-        for item in result["results"]:
+        for table, item in sorted(result["tables"].items()):
             changed, text = _changes(item)
             any_changed = any_changed or bool(changed)
-            parts.append("%s %s" % (item.get("item", {}).get("key", "?"), text))
-        return any_changed, "; ".join(parts)
+            parts.append("%s %s" % (table, text))
+        return any_changed, "; ".join(parts) or "no table"
     commands = result.get("commands")
     if commands is not None:
         ops = {}

@@ -43,7 +43,7 @@ def snapshot_of(name, entry, hostvars, estate, snapshot_id):
         "hosts": dict((node, _read(hostvars, node, "impax_snapshot_hosts")["gathered"]) for node in entry["nodes"]),
         "network_management": _read(hostvars, database, "impax_snapshot_nm")["gathered"] if database else None,
         "sources": _read(hostvars, database, "impax_snapshot_sources")["gathered"] if database else None,
-        "mappings": dict((r["item"], r["gathered"]) for r in mappings["results"]) if mappings else None,
+        "mappings": mappings["gathered"] if mappings else None,
         "dicom": {"modalities": dicom["gathered"]["modalities"]} if dicom else None,
     }
 

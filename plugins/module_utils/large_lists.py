@@ -21,6 +21,9 @@ same behaviour and messages, and skips the work when it is not needed:
   here again) is parsed here, before validation: ansible-core would otherwise walk and deep-copy every object.
 - ``invocation`` shows such a list as its length, not its content (the callback
   still prints every changed object from ``before``/``after``/``commands``).
+
+A large list may be an option (``config``) or a list suboption of a dict option (``config.specialty``: the
+mapping_tables module's tables), each with its own plan reference (``from_plan.specialty``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import gc
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import resolve_content
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import resolve_ref
 
 _EXACT = {"str": str, "int": int, "bool": bool}
 
@@ -124,38 +127,80 @@ def exact_item(options, item):
     return checker[1](item)
 
 
-class LargeListModule(AnsibleModule):
-    """AnsibleModule with a fast exact check for the list options named in ``large_lists``."""
+def _get(params, path):
+    for name in path.split("."):
+        if not isinstance(params, dict):
+            return None
+        params = params.get(name)
+    return params
 
-    def __init__(self, argument_spec, large_lists=(), **kwargs):
+
+def _set(params, path, value):
+    names = path.split(".")
+    for name in names[:-1]:
+        if not isinstance(params.get(name), dict):
+            params[name] = {}
+        params = params[name]
+    params[names[-1]] = value
+
+
+def _spec_holder(argument_spec, path):
+    """(the dict holding the option at ``path``, its name): the module's spec, or an option's ``options``."""
+    names = path.split(".")
+    for name in names[:-1]:
+        argument_spec = (argument_spec.get(name) or {}).get("options") or {}
+    return argument_spec, names[-1]
+
+
+class LargeListModule(AnsibleModule):
+    """AnsibleModule with a fast exact check for the list options named in ``large_lists``.
+
+    ``plan_refs`` maps where a plan reference is given to the list it fills ({"from_plan": "config"} by
+    default: the first large list, when the module has ``from_plan``).
+    """
+
+    def __init__(self, argument_spec, large_lists=(), plan_refs=None, **kwargs):
         # A module's process lives for one task and its objects hold no reference cycles that matter: without the
         # cyclic collector's passes over the tens of thousands of objects a large list makes, a 2,000-modality
         # no-op runs ~3 ms faster (bench/gateway_scale.py). Memory is still freed by reference counting.
         gc.disable()
-        # the list its action plugin may send as from_plan.content (plan_reference.resolve_content)
-        self._plan_list = large_lists[0] if large_lists and "from_plan" in argument_spec else None
+        if plan_refs is None:  # the list its action plugin may send as from_plan.content (plan_reference)
+            plan_refs = {"from_plan": large_lists[0]} if large_lists and "from_plan" in argument_spec else {}
+        self._plan_refs = plan_refs
         self._plan_error = None
-        self._large_lists = [name for name in large_lists
-                             if argument_spec.get(name, {}).get("options") and _plain(argument_spec[name]["options"])]
-        self._large_options = dict((name, argument_spec[name]) for name in self._large_lists)
+        self._large_lists = []
+        self._large_options = {}
+        for path in large_lists:
+            holder, name = _spec_holder(argument_spec, path)
+            if holder.get(name, {}).get("options") and _plain(holder[name]["options"]):
+                self._large_lists.append(path)
+                self._large_options[path] = holder[name]
         self._checked = {}
         super(LargeListModule, self).__init__(argument_spec, **kwargs)
-        for name, items in self._checked.items():
-            self.params[name] = items
-        for name, option in self._large_options.items():
-            self.argument_spec[name] = option  # what the module declares, for anything that reads it later
+        for path, items in self._checked.items():
+            _set(self.params, path, items)
+        for path, option in self._large_options.items():
+            holder, name = _spec_holder(self.argument_spec, path)
+            holder[name] = option  # what the module declares, for anything that reads it later
         if self._plan_error:
             self.fail_json(msg=self._plan_error)
 
     def _load_params(self):
         super(LargeListModule, self)._load_params()
-        if self._plan_list:
-            self._plan_error = resolve_content(self.params, self._plan_list)
-        for name in self._large_lists:
-            items = self.params.get(name)
+        for ref_path, list_path in self._plan_refs.items():
+            ref = _get(self.params, ref_path)
+            if not isinstance(ref, dict) or ref.get("content") is None:
+                continue
+            _set(self.params, ref_path, None)
+            # on a refusal, an empty list: nothing to act on, and the error is the one reported
+            items, error = resolve_ref(ref, ref_path)
+            _set(self.params, list_path, items)
+            self._plan_error = self._plan_error or error
+        for path in self._large_lists:
+            items = _get(self.params, path)
             if items.__class__ is not list or len(items) < 100:
                 continue  # small lists: ansible-core's validation costs nothing worth saving
-            check = ExactChecker(self._large_options[name]["options"])
+            check = ExactChecker(self._large_options[path]["options"])
             checked = []
             for item in items:
                 exact = check(item)
@@ -163,17 +208,23 @@ class LargeListModule(AnsibleModule):
                     break
                 checked.append(exact)
             else:
-                self._checked[name] = checked
+                self._checked[path] = checked
                 # validate the rest of the arguments as usual; in place of this list an empty one (the
                 # validator deep-copies every parameter), so required_if still sees the option given
-                self.argument_spec[name] = dict((k, v) for k, v in self._large_options[name].items() if k != "options")
-                self.params[name] = []
+                holder, name = _spec_holder(self.argument_spec, path)
+                holder[name] = dict((k, v) for k, v in self._large_options[path].items() if k != "options")
+                _set(self.params, path, [])
 
     def _return_formatted(self, kwargs):
         if "invocation" not in kwargs:
             shown = dict(self.params)
-            for name in self._large_lists:
-                if isinstance(shown.get(name), list) and len(shown[name]) >= 100:
-                    shown[name] = "(%d items)" % len(shown[name])
+            for path in self._large_lists:
+                items = _get(shown, path)
+                if isinstance(items, list) and len(items) >= 100:
+                    holder, names = shown, path.split(".")
+                    for name in names[:-1]:  # a copy of each dict on the way: the module's params stay whole
+                        holder[name] = dict(holder[name])
+                        holder = holder[name]
+                    holder[names[-1]] = "(%d items)" % len(items)
             kwargs["invocation"] = {"module_args": shown}
         super(LargeListModule, self)._return_formatted(kwargs)

@@ -72,6 +72,66 @@ def _converged(table, want, rows, state, protected):
     return records is not None and reconcile.unchanged(form, want, records, state, protected)
 
 
+def table_map(module, resource, profile_key):
+    """The TableMap of ``profile_key`` in the module's profile, for its database engine; fails the module on a
+    profile without that entry or with an unusable one."""
+    profile = module.params["profile"] or REFERENCE_PROFILE
+    if profile_key not in profile:
+        module.fail_json(msg="the table profile has no entry for %s" % profile_key)
+    try:
+        dialect = Dialect((module.params["database"] or {}).get("engine") or "sqlite")
+        return TableMap(resource, profile[profile_key], dialect)
+    except ConfigDbError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def rendered(resource, table, want):
+    """What state=rendered returns for one table: the rows as stored and the INSERTs that would create them."""
+    items = reconcile.sort_items(resource, [resource.full_normal(i) for i in want])
+    resource.index(items, "config")
+    return items, [dict(zip(("sql", "params"), table.insert(item))) for item in items]
+
+
+def gathered(resource, table, rows):
+    return reconcile.sort_items(resource, [resource.full_normal(table.row_to_item(r)) for r in rows])
+
+
+def reconcile_table(module, db, cursor, resource, table, want, extra=None):
+    """Read ``table`` once in the open transaction and plan it: (ops, statements, result). Raises
+    ReconcileError for a plan that must not run (a guard, a missing field)."""
+    params = module.params
+    rows = db.read_rows(cursor, table)
+    if _converged(table, want, rows, params["state"], params["protected"]):
+        have, ops = rows, []  # of the rows only their number is reported
+    else:
+        have = [table.row_to_item(r) for r in rows]
+        ops = reconcile.plan(resource, want, have, params["state"], protected=params["protected"],
+                             allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
+    statements = table.statements(ops)
+    result = reconcile.result(resource, params["state"], have, ops, extra(ops) if extra else None)
+    result["commands"] = _commands(ops, statements)
+    if module._diff:
+        result["diff"] = reconcile.diff(resource, result["before"], result["after"])
+    return ops, statements, result
+
+
+def check_written(module, db, cursor, resource, table, ops, result):
+    """Read back what was written (by key; the whole table when the write was large) and warn, with the
+    actual rows in ``after``, when the database holds something else than what was written."""
+    touched_items = [op.after or op.before for op in ops]
+    rows = db.read(cursor, table, only=touched_items if len(ops) <= READ_BACK_BY_KEY else None)
+    touched = set(op.key for op in ops)
+    actual = [resource.full_normal(i) for i in rows]
+    actual = [i for i in actual if resource.key_of(i) in touched]
+    predicted = reconcile.sort_items(resource, [op.after for op in ops if op.action != "delete"])
+    if reconcile.sort_items(resource, actual) != predicted:
+        module.warn("%s: the database holds something else than what was written; the table profile or "
+                    "the database rewrites values (normalisation to fix): %s" % (
+                        resource.name, reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
+                                                                reconcile.diff(resource, actual, [])["before"])))
+        result["after"] = reconcile.sort_items(resource, actual)
+
+
 def run(module, resource, profile_key, extra=None):
     """Read once, plan, write the differences in one transaction (not in check mode), verify.
 
@@ -80,67 +140,32 @@ def run(module, resource, profile_key, extra=None):
     refuse_unresolved(module)
     params = module.params
     state = params["state"]
-    profile = params["profile"] or REFERENCE_PROFILE
-    if profile_key not in profile:
-        module.fail_json(msg="the table profile has no entry for %s" % profile_key)
     want = params["config"] or []
-    database = params["database"] or {}
-    try:
-        dialect = Dialect(database.get("engine") or "sqlite")
-        table = TableMap(resource, profile[profile_key], dialect)
-    except ConfigDbError as exc:
-        module.fail_json(msg=str(exc))
+    table = table_map(module, resource, profile_key)
 
     if state == "rendered":  # offline: the rows and the INSERTs that would create them
         try:
-            items = reconcile.sort_items(resource, [resource.full_normal(i) for i in want])
-            resource.index(items, "config")
+            items, commands = rendered(resource, table, want)
         except reconcile.ReconcileError as exc:
             module.fail_json(msg=str(exc))
-        module.exit_json(changed=False, rendered=items,
-                         commands=[dict(zip(("sql", "params"), table.insert(item))) for item in items])
+        module.exit_json(changed=False, rendered=items, commands=commands)
 
-    db = Database(database)
+    db = Database(params["database"] or {})
     result = {}
     try:
         db.connect()
         writing = state in reconcile.ACTION_STATES and not module.check_mode
         cursor = db.begin(table.table, lock=writing)
-        rows = db.read_rows(cursor, table)
         if state == "gathered":
+            rows = db.read_rows(cursor, table)
             db.rollback()
-            module.exit_json(changed=False, gathered=reconcile.sort_items(
-                resource, [resource.full_normal(table.row_to_item(r)) for r in rows]), statements_executed=db.executed)
-        if _converged(table, want, rows, state, params["protected"]):
-            have, ops = rows, []  # of the rows only their number is reported
-        else:
-            have = [table.row_to_item(r) for r in rows]
-            ops = reconcile.plan(resource, want, have, state, protected=params["protected"],
-                                 allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
-        statements = table.statements(ops)
-        result = reconcile.result(resource, state, have, ops, extra(ops) if extra else None)
-        result["commands"] = _commands(ops, statements)
-        if module._diff:
-            result["diff"] = reconcile.diff(resource, result["before"], result["after"])
+            module.exit_json(changed=False, gathered=gathered(resource, table, rows), statements_executed=db.executed)
+        ops, statements, result = reconcile_table(module, db, cursor, resource, table, want, extra)
         if ops and writing:
             db.apply(cursor, statements)
             cursor = db.begin(table.table, lock=False)
-            # read back what was written (by key; the whole table when the write was large)
-            touched_items = [op.after or op.before for op in ops]
-            rows = db.read(cursor, table, only=touched_items if len(ops) <= READ_BACK_BY_KEY else None)
-            touched = set(op.key for op in ops)
-            actual = [resource.full_normal(i) for i in rows]
-            actual = [i for i in actual if resource.key_of(i) in touched]
-            db.rollback()
-            predicted = reconcile.sort_items(resource, [op.after for op in ops if op.action != "delete"])
-            if reconcile.sort_items(resource, actual) != predicted:
-                module.warn("%s: the database holds something else than what was written; the table profile or "
-                            "the database rewrites values (normalisation to fix): %s" % (
-                                resource.name, reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
-                                                                        reconcile.diff(resource, actual, [])["before"])))
-                result["after"] = reconcile.sort_items(resource, actual)
-        else:
-            db.rollback()
+            check_written(module, db, cursor, resource, table, ops, result)
+        db.rollback()
         result["statements_executed"] = db.executed
     except reconcile.ReconcileError as exc:
         db.rollback()
@@ -151,4 +176,70 @@ def run(module, resource, profile_key, extra=None):
                          service_unreachable=exc.unreachable)
     finally:
         db.close()
+    module.exit_json(**result)
+
+
+def run_tables(module, resource, tables):
+    """``run`` for several tables of one resource in one transaction: ``tables`` is [(name, profile_key, want)].
+
+    Every table is read and planned before anything is written; the writes of all of them are committed together
+    or not at all. The result holds each table's own result under ``tables.<name>``.
+    """
+    refuse_unresolved(module)
+    params = module.params
+    state = params["state"]
+    maps = [(name, table_map(module, resource, key), want) for name, key, want in tables]
+
+    if state == "rendered":
+        out = {}
+        for name, table, want in maps:
+            try:
+                items, commands = rendered(resource, table, want)
+            except reconcile.ReconcileError as exc:
+                module.fail_json(msg="%s: %s" % (name, exc))
+            out[name] = dict(rendered=items, commands=commands)
+        module.exit_json(changed=False, rendered=dict((n, r["rendered"]) for n, r in out.items()),
+                         commands=dict((n, r["commands"]) for n, r in out.items()))
+    if not maps:  # nothing named: nothing to read or write
+        module.exit_json(changed=False, statements_executed=0, **({"gathered": {}} if state == "gathered" else {"tables": {}}))
+
+    db = Database(params["database"] or {})
+    results, name = {}, None
+    quoted = [table.table for _name, table, _want in maps]
+    try:
+        db.connect()
+        writing = state in reconcile.ACTION_STATES and not module.check_mode
+        cursor = db.begin(quoted, lock=writing)
+        if state == "gathered":
+            found = dict((name, gathered(resource, table, db.read_rows(cursor, table))) for name, table, _w in maps)
+            db.rollback()
+            module.exit_json(changed=False, gathered=found, statements_executed=db.executed)
+        planned = []
+        for name, table, want in maps:
+            ops, statements, results[name] = reconcile_table(module, db, cursor, resource, table, want)
+            planned.append((name, table, ops, statements))
+        name = None
+        every_statement = [statement for _n, _t, _o, statements in planned for statement in statements]
+        if every_statement and writing:
+            db.apply(cursor, every_statement)
+            cursor = db.begin(quoted, lock=False)
+            for name, table, ops, _statements in planned:
+                if ops:
+                    check_written(module, db, cursor, resource, table, ops, results[name])
+            name = None
+        db.rollback()
+    except reconcile.ReconcileError as exc:
+        db.rollback()
+        module.fail_json(msg="%s: %s; nothing was written to any table" % (name, exc), statements_executed=db.executed)
+    except ConfigDbError as exc:
+        module.fail_json(msg="%s%s: %s" % (resource.name, "." + name if name else "", exc),
+                         statements_executed=db.executed, tables=results, service_unreachable=exc.unreachable)
+    finally:
+        db.close()
+    result = dict(changed=any(r["changed"] for r in results.values()), tables=results,
+                  statements_executed=db.executed)
+    if module._diff:
+        # one diff per table, headed by its name (the callback prints each)
+        result["diff"] = [dict(results[name].pop("diff"), before_header=name, after_header=name)
+                          for name, _t, _w in maps]
     module.exit_json(**result)

@@ -81,12 +81,16 @@ def resolve_content(params, option):
     if not isinstance(ref, dict) or ref.get("content") is None:
         return None
     params["from_plan"] = None
-    params[option] = []  # on a refusal: nothing to act on, and the error below is the one reported
+    params[option], error = resolve_ref(ref, "from_plan")
+    return error
+
+
+def resolve_ref(ref, where):
+    """(the list, None) that a reference with ``content`` holds, or ([], the error): nothing to act on then."""
     if not ref.get("sha256"):
-        return "from_plan: content without its sha256"
+        return [], "%s: content without its sha256" % where
     try:
-        params[option] = slice_items(ref["content"].encode("utf-8"), ref["sha256"], ref.get("drop_keys") or (),
-                                     "from_plan: the slice %s as it reached the module" % ref.get("file"))
+        return slice_items(ref["content"].encode("utf-8"), ref["sha256"], ref.get("drop_keys") or (),
+                           "%s: the slice %s as it reached the module" % (where, ref.get("file"))), None
     except (SliceError, ValueError, AttributeError) as exc:
-        return str(exc)
-    return None
+        return [], str(exc)

@@ -59,6 +59,85 @@ def test_mapping_rows_check_apply_reapply_roundtrip(lab_postgresql, engine):
     assert not roundtrip["changed"]
 
 
+def tables_now(engine):
+    return gathered("mapping_tables", engine)
+
+
+def connect(engine):
+    if engine == "sqlite":
+        return sqlite3.connect(DATABASES["sqlite"]["path"], isolation_level=None)
+    import psycopg
+    return psycopg.connect(host="10.201.0.13", dbname="impax_harbor", user="impax", password="lab-database-secret",
+                           autocommit=True)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_mapping_tables_check_apply_reapply_roundtrip(lab_postgresql, engine):
+    before = tables_now(engine)
+    assert set(before) == {"body_part", "specialty", "patient_location"}
+    want = {"body_part": [{"pattern": text, "rule": 10 * (i + 1), "label": "B%d" % i} for i, text in enumerate(ODD)],
+            "specialty": before["specialty"] + [{"pattern": "%NEW SPECIALTY%", "rule": 999, "label": "New"}]}
+    args = dict(state="overridden", config=want)
+
+    check = task("mapping_tables", args, engine, check=True, diff=True)
+    assert check["changed"] and set(check["tables"]) == {"body_part", "specialty"}  # patient_location not named
+    assert tables_now(engine) == before, "check mode wrote something"
+    assert [d["before_header"] for d in check["diff"]] == ["body_part", "specialty"]
+    assert check["tables"]["specialty"]["commands"] == [dict(check["tables"]["specialty"]["commands"][0], op="create",
+                                                             key="%NEW SPECIALTY%")]
+
+    real = task("mapping_tables", args, engine, diff=True)
+    assert real["changed"] and real["tables"] == check["tables"] and real["diff"] == check["diff"]
+    stored = tables_now(engine)
+    assert stored["patient_location"] == before["patient_location"]
+    for table in want:
+        assert stored[table] == sorted(want[table], key=lambda r: r["pattern"])
+        # what mapping_rows returns for the same table, the same way
+        assert stored[table] == gathered("mapping_rows", engine, table=table)
+    writes = sum(len(r["commands"]) for r in real["tables"].values())
+    # one read per table, one statement per changed row, one verifying read per changed table
+    assert real["statements_executed"] == 2 + writes + 2
+
+    again = task("mapping_tables", args, engine)
+    assert not again["changed"] and again["statements_executed"] == 2
+    assert all(r["commands"] == [] for r in again["tables"].values())
+    roundtrip = task("mapping_tables", dict(state="overridden", config=stored), engine)  # gathered is a config
+    assert not roundtrip["changed"] and roundtrip["statements_executed"] == 3
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_mapping_tables_all_or_nothing(lab_postgresql, engine):
+    """A guard refusing one table writes no table; a statement the database refuses in the last table rolls back
+    the tables written before it."""
+    before = tables_now(engine)
+    body_part = before["body_part"] + [{"pattern": "%ALL OR NOTHING%", "rule": 4242, "label": "Both"}]
+    refused = task("mapping_tables", dict(state="overridden", max_deletions=0,
+                                          config={"body_part": body_part, "specialty": before["specialty"][1:]}), engine)
+    assert refused["failed"] and "specialty" in refused["msg"] and "nothing was written" in refused["msg"]
+    assert tables_now(engine) == before
+
+    connection = connect(engine)
+    try:
+        if engine == "sqlite":
+            connection.execute("CREATE TRIGGER refuse_row BEFORE INSERT ON specialty_mapping "
+                               "WHEN NEW.source_pattern = '%REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+        else:
+            connection.execute("CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS "
+                               "$$ BEGIN RAISE EXCEPTION 'refused by a trigger'; END $$")
+            connection.execute("CREATE TRIGGER refuse_row BEFORE INSERT ON specialty_mapping FOR EACH ROW "
+                               "WHEN (NEW.source_pattern = '%REFUSED%') EXECUTE FUNCTION refuse_row()")
+        failed = task("mapping_tables", dict(state="merged", config={
+            "body_part": [{"pattern": "%ALL OR NOTHING%", "rule": 4242, "label": "Both"}],
+            "specialty": [{"pattern": "%REFUSED%", "rule": 4243, "label": "No"}]}), engine)
+        assert failed["failed"] and "refused by a trigger" in failed["msg"] and "rolled back" in failed["msg"], failed
+        assert tables_now(engine) == before  # body_part's INSERT ran first and was rolled back with the rest
+    finally:
+        connection.execute("DROP TRIGGER refuse_row" + ("" if engine == "sqlite" else " ON specialty_mapping"))
+        if engine == "postgresql":
+            connection.execute("DROP FUNCTION refuse_row()")
+        connection.close()
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_states_on_network_stations(lab_postgresql, engine):
     base = gathered("network_stations", engine)

@@ -95,3 +95,26 @@ def test_a_change_beyond_the_deletion_limit_is_named_before_the_rollout_refuses_
     assert overridden["clusters"]["a"]["resources"]["sources"]["targets"][0]["message"] == "", "the run's limit wins"
     assert drift.build(clusters, results, {}, True, "unit", "now", max_deletions=1)["clusters"]["b"]["resources"][
         "sources"]["targets"][0]["message"].startswith("3 deletions, more than max_deletions=1")
+
+
+def test_mapping_tables_result_read_per_table():
+    """The mappings role registers one mapping_tables result: drift reports each table as its own resource and
+    the rollout summary names each; a failed call is one failed resource, never tables that look in sync."""
+    from ansible_collections.impax.cluster_link.plugins.action import drift_report, rollout_summary
+
+    class HostVars(dict):
+        def raw_get(self, host):
+            return self[host]
+
+    table_result = {"changed": True, "commands": [{"op": "create", "key": "%NEW%"}, {"op": "delete", "key": "%OLD%"}]}
+    result = {"changed": True, "tables": {"specialty": table_result, "body_part": {"changed": False, "commands": []}}}
+    plan = {"clusters": {"a": {"nodes": ["a-db"], "database_node": "a-db"}}}
+    collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": result}}))["a"]
+    assert collected["mappings.specialty"] == [("a-db", table_result)]
+    assert collected["mappings.body_part"][0][1]["commands"] == [] and "mappings" not in collected
+    assert rollout_summary._changes(result) == (True, "body_part in sync; specialty 1 create, 1 delete")
+
+    failed = {"failed": True, "msg": "mapping_rows: cannot connect to the sqlite database", "tables": {"body_part": {}}}
+    collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": failed}}))["a"]
+    assert collected["mappings"] == [("a-db", failed)] and "mappings.body_part" not in collected
+    assert rollout_summary._changes(failed)[0] is None and "FAILED" in rollout_summary._changes(failed)[1]

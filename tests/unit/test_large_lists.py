@@ -12,7 +12,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule, _plain, exact_item
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import (
+    LargeListModule, _plain, _spec_holder, exact_item)
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
     DICOM_MODALITIES, DICOM_PEERS, NETWORK_STATIONS, SOURCE_STATIONS, argspec)
 
@@ -176,7 +177,7 @@ def test_every_list_the_plan_sends_takes_the_fast_path(lab_plan, monkeypatch, tm
     checked here, not by ansible-core's per-element validator: a fast path that silently falls back costs
     seconds per task on a large estate."""
     from ansible_collections.impax.cluster_link.plugins.modules import (
-        dicom_nodes, hosts_block, mapping_rows, network_stations, source_stations)
+        dicom_nodes, hosts_block, mapping_rows, mapping_tables, network_stations, source_stations)
     refs = write_slices(lab_plan, str(tmp_path))["valley"]
     sent = [
         (network_stations, "config", refs["network_management"],
@@ -184,11 +185,13 @@ def test_every_list_the_plan_sends_takes_the_fast_path(lab_plan, monkeypatch, tm
         (source_stations, "config", refs["sources"], role_default("source_manager", "__source_manager_meta_keys")),
         (dicom_nodes, "modalities", refs["gateway_modalities"], []),
         (hosts_block, "entries", refs["hosts_table"], []),
-    ] + [(mapping_rows, "config", ref, []) for ref in refs["mappings"].values()]
+    ] + [(mapping_rows, "config", ref, []) for ref in refs["mappings"].values()
+         ] + [(mapping_tables, "config.%s" % table, ref, []) for table, ref in refs["mappings"].items()]
     for module_file, option, ref, meta_keys in sent:
         spec, large_lists = declared_spec(module_file, monkeypatch)
         assert option in large_lists
-        options = spec[option]["options"]
+        holder, name = _spec_holder(spec, option)
+        options = holder[name]["options"]
         assert _plain(options), "%s: %s cannot be checked exactly" % (module_file.__name__, option)
         items = load_slice(ref, meta_keys)
         assert items, module_file.__name__
@@ -271,3 +274,45 @@ def test_a_tasks_own_large_list_is_sent_as_its_text(capsys):
     assert list_as_text(items + [{"ae_title": datetime.date(2026, 1, 1)}], "x") is None  # ansible-core encodes it
     assert list_as_text(items + [{"port": float("nan")}], "x") is None
     assert list_as_text("not a list", "x") is None
+
+
+def test_tables_of_one_call_each_take_the_fast_path_and_their_own_slice(capsys):
+    """mapping_tables: lists that are suboptions of ``config``, each with its own reference under ``from_plan``.
+    The module gets what ansible-core would give for the same lists, shows each as its length, refuses a tampered
+    slice naming its table, and a row ansible-core must convert or refuse gets ansible-core's own answer."""
+    from ansible_collections.impax.cluster_link.plugins.modules.mapping_tables import TABLES, argument_spec
+    rows = dict((table, [{"pattern": "%%%s%05d%%" % (table, i), "rule": i, "label": table.upper()} for i in range(n)])
+                for table, n in zip(TABLES, (150, 120, 3)))
+    texts = dict((table, json.dumps(rows[table], separators=(",", ":"))) for table in TABLES[:2])
+    refs = dict((table, {"file": "/plan/%s.json" % table, "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                         "drop_keys": [], "content": text}) for table, text in texts.items())
+    args = {"state": "overridden", "database": DATABASE, "from_plan": refs,
+            "config": {"patient_location": rows["patient_location"]}}
+    kwargs = dict(large_lists=tuple("config.%s" % t for t in TABLES),
+                  plan_refs=dict(("from_plan.%s" % t, "config.%s" % t) for t in TABLES))
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    basic._ANSIBLE_PROFILE = "legacy"
+    try:
+        module = LargeListModule(argument_spec=argument_spec(), **kwargs)
+    finally:
+        basic._ANSIBLE_ARGS = None
+    assert sorted(module._checked) == ["config.body_part", "config.specialty"]  # 3 rows: not worth a fast path
+    assert module.argument_spec["config"]["options"]["body_part"]["options"]  # the declared spec is back
+    plain = build(AnsibleModule, argument_spec(), dict(args, from_plan=None, config=rows), capsys)[0]
+    assert module.params["config"] == plain["config"]
+    assert module.params["from_plan"] == {"body_part": None, "specialty": None, "patient_location": None}
+    with pytest.raises(SystemExit):
+        module.exit_json(changed=False)
+    shown = json.loads(capsys.readouterr().out)["invocation"]["module_args"]
+    assert shown["config"]["body_part"] == "(150 items)" and shown["config"]["specialty"] == "(120 items)"
+    assert len(module.params["config"]["body_part"]) == 150, "showing the invocation left the params whole"
+
+    tampered = dict(args, from_plan=dict(refs, specialty=dict(refs["specialty"], content=texts["specialty"][:-2] + "]")))
+    params, error = build(LargeListModule, argument_spec(), tampered, capsys, **kwargs)
+    assert params is None and "from_plan.specialty" in error["msg"] and "/plan/specialty.json" in error["msg"]
+
+    for bad in ({"rule": "7"}, {"rule": "seven"}, {"colour": "red"}):
+        config = dict(rows, specialty=[dict(rows["specialty"][0], **bad)] + rows["specialty"][1:])
+        fast, error = build(LargeListModule, argument_spec(), dict(args, from_plan=None, config=config), capsys, **kwargs)
+        slow, slow_error = build(AnsibleModule, argument_spec(), dict(args, from_plan=None, config=config), capsys)
+        assert fast == slow and (error or {}).get("msg") == (slow_error or {}).get("msg")

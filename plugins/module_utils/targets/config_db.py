@@ -312,13 +312,14 @@ class Database(object):
             raise ConfigDbError("cannot connect to the %s database: %s" % (engine, _first_line(exc)), unreachable=True)
         return self
 
-    def begin(self, table, lock):
-        """Start the transaction; ``lock`` keeps other writers of the table out until commit."""
+    def begin(self, tables, lock):
+        """Start the transaction; ``lock`` keeps other writers of the table (or list of tables) out until commit."""
         cursor = self.connection.cursor()
         if self.dialect.engine == "sqlite":
             cursor.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
-        elif lock:  # PostgreSQL and Oracle: the same statement; ``table`` is an already quoted identifier
-            cursor.execute("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE" % table)
+        elif lock:  # PostgreSQL and Oracle: the same statement; the tables are already quoted identifiers
+            names = [tables] if isinstance(tables, str) else tables
+            cursor.execute("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE" % ", ".join(names))
         return cursor
 
     def read(self, cursor, table_map, only=None):

@@ -48,3 +48,30 @@ def test_a_large_task_list_with_a_bad_item_is_refused_with_the_same_message(tmp_
     text, objects = render(tmp_path, [task("text", stations(150)[:120] + [bad]), task("objects", stations(98) + [bad])])
     assert text["failed"] and objects["failed"]
     assert "port" in text["msg"] and text["msg"] == objects["msg"], (text["msg"], objects["msg"])
+
+
+def rows(count, prefix):
+    return [{"pattern": "{{ site }}%%%s%04d%%" % (prefix, i), "rule": "{{ %d }}" % (10 + i), "label": prefix}
+            for i in range(count)]
+
+
+def test_mapping_tables_sends_each_large_table_as_text_and_refuses_a_table_given_twice(tmp_path):
+    """mapping_tables' action plugin: a table of 100 rows or more travels as its own JSON text, a small one as it
+    is; the module renders each table as mapping_rows renders it. A table given in config and from_plan is
+    refused before anything runs."""
+    tables = {"body_part": rows(130, "B"), "specialty": rows(5, "S")}
+    both, body_part, specialty, twice = render(tmp_path, [
+        {"name": "both", "impax.cluster_link.mapping_tables": {"state": "rendered", "config": tables}, "register": "both"},
+        {"name": "one", "impax.cluster_link.mapping_rows": {"state": "rendered", "table": "body_part",
+                                                            "config": tables["body_part"]}, "register": "body_part"},
+        {"name": "two", "impax.cluster_link.mapping_rows": {"state": "rendered", "table": "specialty",
+                                                            "config": tables["specialty"]}, "register": "specialty"},
+        {"name": "twice", "impax.cluster_link.mapping_tables": {
+            "state": "rendered", "config": {"specialty": rows(2, "S")},
+            "from_plan": {"specialty": {"file": "/nonexistent.json", "sha256": "0" * 64}}}, "register": "twice"}])
+    assert not both.get("failed"), both
+    assert both["rendered"] == {"body_part": body_part["rendered"], "specialty": specialty["rendered"]}
+    assert both["commands"] == {"body_part": body_part["commands"], "specialty": specialty["commands"]}
+    assert both["rendered"]["body_part"][0] == {"pattern": "HBR%B0000%", "rule": 10, "label": "B"}
+    assert len(both["rendered"]["body_part"]) == 130
+    assert twice["failed"] and twice["msg"] == "give specialty in config or in from_plan, not both"

@@ -115,9 +115,10 @@ def reconcile_table(module, db, cursor, resource, table, want, extra=None):
     return ops, statements, result
 
 
-def check_written(module, db, cursor, resource, table, ops, result):
-    """Read back what was written (by key; the whole table when the write was large) and warn, with the
-    actual rows in ``after``, when the database holds something else than what was written."""
+def check_written(module, db, cursor, resource, table, ops, result, label=None):
+    """Read back what was written (by key; the whole table when the write was large) and warn (naming ``label``,
+    else the resource), with the actual rows in ``after``, when the database holds something else than what was
+    written."""
     touched_items = [op.after or op.before for op in ops]
     rows = db.read(cursor, table, only=touched_items if len(ops) <= READ_BACK_BY_KEY else None)
     touched = set(op.key for op in ops)
@@ -125,10 +126,10 @@ def check_written(module, db, cursor, resource, table, ops, result):
     actual = [i for i in actual if resource.key_of(i) in touched]
     predicted = reconcile.sort_items(resource, [op.after for op in ops if op.action != "delete"])
     if reconcile.sort_items(resource, actual) != predicted:
+        fields = reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
+                                          reconcile.diff(resource, actual, [])["before"])
         module.warn("%s: the database holds something else than what was written; the table profile or "
-                    "the database rewrites values (normalisation to fix): %s" % (
-                        resource.name, reconcile.changed_fields(reconcile.diff(resource, predicted, [])["before"],
-                                                                reconcile.diff(resource, actual, [])["before"])))
+                    "the database rewrites values (normalisation to fix): %s" % (label or resource.name, fields))
         result["after"] = reconcile.sort_items(resource, actual)
 
 
@@ -225,7 +226,7 @@ def run_tables(module, resource, tables):
             cursor = db.begin(quoted, lock=False)
             for name, table, ops, _statements in planned:
                 if ops:
-                    check_written(module, db, cursor, resource, table, ops, results[name])
+                    check_written(module, db, cursor, resource, table, ops, results[name], "%s.%s" % (resource.name, name))
             name = None
         db.rollback()
     except reconcile.ReconcileError as exc:

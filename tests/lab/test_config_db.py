@@ -266,3 +266,20 @@ def test_sqlite_killed_mid_transaction_leaves_table_as_before(lab_postgresql):
         reader.execute("ROLLBACK")
         reader.close()
     assert gathered("mapping_rows", "sqlite", table="body_part") == before
+
+
+def test_mapping_tables_reports_a_value_the_database_rewrites(lab_postgresql):
+    """The check after the write reads the rows back: a database that stores something else than what was written
+    (here a trigger that upper-cases the label) is reported naming the table, with the rows as stored in after."""
+    connection = connect("sqlite")
+    try:
+        connection.execute("CREATE TRIGGER shout AFTER INSERT ON specialty_mapping BEGIN UPDATE specialty_mapping "
+                           "SET specialty = upper(NEW.specialty) WHERE source_pattern = NEW.source_pattern; END")
+        result = task("mapping_tables", dict(state="merged", config={
+            "specialty": [{"pattern": "%WHISPER%", "rule": 4244, "label": "quiet"}]}), "sqlite")
+    finally:
+        connection.execute("DROP TRIGGER shout")
+        connection.close()
+    assert result["changed"] and not result.get("failed"), result
+    assert result["tables"]["specialty"]["after"] == [{"pattern": "%WHISPER%", "rule": 4244, "label": "QUIET"}]
+    assert any(w.startswith("mapping_rows.specialty: the database holds something else") for w in result["warnings"])

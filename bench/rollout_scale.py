@@ -3,6 +3,8 @@
 Measured in one run, on the lab:
   - link-clusters.yml: first rollout, and a converged re-run; the converged re-run again with the grown station
     and mapping files as JSON instead of YAML (the same estate: Ansible's YAML loader is most of loading it);
+  - the floor of any ansible-playbook run of this estate: one that only loads the inventory for every node
+    (YAML and JSON), min of 3;
   - a direct Python script doing the converged re-run's reads (every hosts file over SSH, every configuration
     database table, every Orthanc registry); reported also with the estate's own files read (C YAML loader), the
     desired state such a script would need to compare with;
@@ -80,6 +82,22 @@ def rollout(inventory):
     if result.returncode != 0:
         raise SystemExit(result.stdout[-5000:] + result.stderr[-3000:])
     return seconds, sum(r["changed"] for r in recap(result.stdout).values())
+
+
+def ansible_floor(inventory):
+    """Seconds of an ansible-playbook run that does nothing on the estate's nodes: starting Ansible and loading
+    the inventory's variables for every node, the part of any run of this estate that comes before its work."""
+    book = os.path.join(ROOT, "build", "bench-floor.yml")
+    with open(book, "w") as handle:
+        json.dump([{"name": "Nothing but loading the estate", "hosts": "impax_clusters", "gather_facts": False,
+                    "tasks": [{"name": "Nothing to do", "ansible.builtin.meta": "noop"}]}], handle)
+    start = time.perf_counter()
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), book, "-i", inventory], cwd=ROOT, env=environ(),
+                            capture_output=True, text=True, timeout=600, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(result.stdout[-3000:] + result.stderr[-3000:])
+    return seconds
 
 
 def direct_reads():
@@ -168,7 +186,10 @@ def main():
         first, first_changed = rollout(inventory)
         again, again_changed = rollout(inventory)
         # the same estate with the two grown files as JSON: nothing to change, only the inventory reads faster
-        again_json, again_json_changed = rollout(grown_inventory(args.stations, args.rows, json_lists=True))
+        json_inventory = grown_inventory(args.stations, args.rows, json_lists=True)
+        again_json, again_json_changed = rollout(json_inventory)
+        floor = min(ansible_floor(inventory) for unused in range(3))
+        floor_json = min(ansible_floor(json_inventory) for unused in range(3))
         reads = min(direct_reads() for unused in range(3))
         estate = min(estate_reads(inventory) for unused in range(3))
         per_item = per_item_sample(args.sample)
@@ -190,6 +211,10 @@ def main():
         "direct_script_reads_seconds": round(reads, 2),
         "converged_vs_direct_reads": round(again / reads, 1),
         "converged_json_lists_vs_direct_reads": round(again_json / reads, 1),
+        # any ansible-playbook run of this estate starts with this much: Ansible and the inventory, no work
+        "ansible_floor_seconds": round(floor, 2),
+        "ansible_floor_json_lists_seconds": round(floor_json, 2),
+        "ansible_floor_vs_direct_reads": round(floor / reads, 2),
         # the same script when it also reads the estate's files (the desired state it would compare with)
         "direct_script_reads_and_estate_files_seconds": round(reads + estate, 2),
         "converged_vs_direct_reads_and_estate_files": round(again / (reads + estate), 1),

@@ -192,15 +192,13 @@ def run_tables(module, resource, tables):
     maps = [(name, table_map(module, resource, key), want) for name, key, want in tables]
 
     if state == "rendered":
-        out = {}
+        items, commands = {}, {}
         for name, table, want in maps:
             try:
-                items, commands = rendered(resource, table, want)
+                items[name], commands[name] = rendered(resource, table, want)
             except reconcile.ReconcileError as exc:
                 module.fail_json(msg="%s: %s" % (name, exc))
-            out[name] = dict(rendered=items, commands=commands)
-        module.exit_json(changed=False, rendered=dict((n, r["rendered"]) for n, r in out.items()),
-                         commands=dict((n, r["commands"]) for n, r in out.items()))
+        module.exit_json(changed=False, rendered=items, commands=commands)
     if not maps:  # nothing named: nothing to read or write
         module.exit_json(changed=False, statements_executed=0, **({"gathered": {}} if state == "gathered" else {"tables": {}}))
 

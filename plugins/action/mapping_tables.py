@@ -9,39 +9,12 @@ to the module as its JSON text under ``from_plan.<table>.content``.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import resolved_reference
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError
+TABLES = ("body_part", "specialty", "patient_location")
 
 
-class ActionModule(ActionBase):
+class ActionModule(PlanFedAction):
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        args = dict(self._task.args)
-        refs = dict(args.get("from_plan") or {})
-        config = dict(args.get("config") or {})
-        for table in sorted(set(refs) & set(config)):
-            if refs[table] is not None and config[table] is not None:
-                result.update(failed=True, msg="give %s in config or in from_plan, not both" % table)
-                return result
-        try:
-            for table, ref in sorted(refs.items()):
-                if ref is not None:
-                    refs[table] = resolved_reference(ref)
-        except PlanSliceError as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
-        for table, rows in sorted(config.items()):
-            ref = list_as_text(rows, "the task's config.%s" % table)
-            if ref is not None:
-                del config[table]
-                refs[table] = ref
-        if "config" in args:
-            args["config"] = config
-        if refs:
-            args["from_plan"] = refs
-        result.update(self._execute_module(module_args=args, task_vars=task_vars))
-        return result
+    def lists(self):
+        return [("from_plan.%s" % table, "config.%s" % table) for table in TABLES]

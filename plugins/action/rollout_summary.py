@@ -9,16 +9,16 @@ plugins/modules/rollout_summary.py).
 
 from __future__ import annotations
 
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import REGISTERED, ControllerAction, registered
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ROLLOUT_REGISTERED, ControllerAction, registered
 
 ARGUMENT_SPEC = dict(index=dict(type="dict", required=True), skipped=dict(type="list", elements="str", default=[]))
 
 STAGES = (
-    ("hosts", REGISTERED["hosts"], "node"),
-    ("network_management", REGISTERED["network_management"], "db"),
-    ("source_manager", REGISTERED["sources"], "db"),
-    ("mappings", REGISTERED["mappings"], "db"),
-    ("dicom_gateway", REGISTERED["dicom"], "gateway"),
+    ("hosts", ROLLOUT_REGISTERED["hosts"], "node"),
+    ("network_management", ROLLOUT_REGISTERED["network_management"], "db"),
+    ("source_manager", ROLLOUT_REGISTERED["sources"], "db"),
+    ("mappings", ROLLOUT_REGISTERED["mappings"], "db"),
+    ("dicom_gateway", ROLLOUT_REGISTERED["dicom"], "gateway"),
 )
 
 

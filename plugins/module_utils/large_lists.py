@@ -23,7 +23,10 @@ same behaviour and messages, and skips the work when it is not needed:
   still prints every changed object from ``before``/``after``/``commands``).
 
 A large list may be an option (``config``) or a list suboption of a dict option (``config.specialty``: the
-mapping_tables module's tables), each with its own plan reference (``from_plan.specialty``).
+mapping_tables module's tables), each with its own plan reference (``from_plan.specialty``). A list whose items
+another module documents (config_database's ``network_management.config`` is network_stations' ``config``) is
+declared with ``item_options``: its items are checked here, always - exactly, else with ansible-core's validator
+and its messages, naming the list.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import gc
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import resolve_ref
 
@@ -156,10 +160,11 @@ class LargeListModule(AnsibleModule):
     """AnsibleModule with a fast exact check for the list options named in ``large_lists``.
 
     ``plan_refs`` maps where a plan reference is given to the list it fills ({"from_plan": "config"} by
-    default: the first large list, when the module has ``from_plan``).
+    default: the first large list, when the module has ``from_plan``). ``item_options`` maps a list option
+    declared as ``elements: dict`` without suboptions to the suboptions its items are checked against here.
     """
 
-    def __init__(self, argument_spec, large_lists=(), plan_refs=None, **kwargs):
+    def __init__(self, argument_spec, large_lists=(), plan_refs=None, item_options=None, **kwargs):
         # A module's process lives for one task and its objects hold no reference cycles that matter: without the
         # cyclic collector's passes over the tens of thousands of objects a large list makes, a 2,000-modality
         # no-op runs ~3 ms faster (bench/gateway_scale.py). Memory is still freed by reference counting.
@@ -175,13 +180,19 @@ class LargeListModule(AnsibleModule):
             if holder.get(name, {}).get("options") and _plain(holder[name]["options"]):
                 self._large_lists.append(path)
                 self._large_options[path] = holder[name]
+        self._own_items = set()
+        for path, options in (item_options or {}).items():
+            self._own_items.add(path)
+            self._large_lists.append(path)
+            self._large_options[path] = dict(type="list", elements="dict", options=options)
         self._checked = {}
         super(LargeListModule, self).__init__(argument_spec, **kwargs)
         for path, items in self._checked.items():
             _set(self.params, path, items)
         for path, option in self._large_options.items():
-            holder, name = _spec_holder(self.argument_spec, path)
-            holder[name] = option  # what the module declares, for anything that reads it later
+            if path not in self._own_items:
+                holder, name = _spec_holder(self.argument_spec, path)
+                holder[name] = option  # what the module declares, for anything that reads it later
         if self._plan_error:
             self.fail_json(msg=self._plan_error)
 
@@ -198,22 +209,42 @@ class LargeListModule(AnsibleModule):
             self._plan_error = self._plan_error or error
         for path in self._large_lists:
             items = _get(self.params, path)
-            if items.__class__ is not list or len(items) < 100:
+            own = path in self._own_items
+            if items.__class__ is not list or (len(items) < 100 and not own):
                 continue  # small lists: ansible-core's validation costs nothing worth saving
-            check = ExactChecker(self._large_options[path]["options"])
-            checked = []
-            for item in items:
-                exact = check(item)
-                if exact is None:
-                    break
-                checked.append(exact)
-            else:
+            checked = self._exact(path, items)
+            if checked is None and own:
+                checked = self._validated(path, items)
+            if checked is not None:
                 self._checked[path] = checked
                 # validate the rest of the arguments as usual; in place of this list an empty one (the
                 # validator deep-copies every parameter), so required_if still sees the option given
                 holder, name = _spec_holder(self.argument_spec, path)
                 holder[name] = dict((k, v) for k, v in self._large_options[path].items() if k != "options")
                 _set(self.params, path, [])
+
+    def _exact(self, path, items):
+        """The items as ansible-core's validator would return them, or None when one needs that validator."""
+        options = self._large_options[path]["options"]
+        if not _plain(options):
+            return None
+        check = ExactChecker(options)
+        checked = []
+        for item in items:
+            exact = check(item)
+            if exact is None:
+                return None
+            checked.append(exact)
+        return checked
+
+    def _validated(self, path, items):
+        """An ``item_options`` list checked by ansible-core's validator, its messages naming the list; on a
+        refusal an empty list (nothing to act on) and the error, reported once the module is built."""
+        validation = ArgumentSpecValidator({path: self._large_options[path]}).validate({path: items})
+        if validation.error_messages:
+            self._plan_error = self._plan_error or "; ".join(validation.error_messages)
+            return []
+        return validation.validated_parameters[path]
 
     def _return_formatted(self, kwargs):
         if "invocation" not in kwargs:

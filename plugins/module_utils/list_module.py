@@ -10,6 +10,7 @@ Check mode runs the same code and skips only the writes.
 
 from __future__ import annotations
 
+import collections
 import copy
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
@@ -96,17 +97,20 @@ def gathered(resource, table, rows):
     return reconcile.sort_items(resource, [resource.full_normal(table.row_to_item(r)) for r in rows])
 
 
-def reconcile_table(module, db, cursor, resource, table, want, extra=None):
+def reconcile_table(module, db, cursor, resource, table, want, extra=None, protected=None, allow_empty=None):
     """Read ``table`` once in the open transaction and plan it: (ops, statements, result). Raises
-    ReconcileError for a plan that must not run (a guard, a missing field)."""
+    ReconcileError for a plan that must not run (a guard, a missing field). ``protected`` and ``allow_empty``
+    default to the module's options of those names."""
     params = module.params
+    protected = params.get("protected") or [] if protected is None else protected
+    allow_empty = params["allow_empty"] if allow_empty is None else allow_empty
     rows = db.read_rows(cursor, table)
-    if _converged(table, want, rows, params["state"], params["protected"]):
+    if _converged(table, want, rows, params["state"], protected):
         have, ops = rows, []  # of the rows only their number is reported
     else:
         have = [table.row_to_item(r) for r in rows]
-        ops = reconcile.plan(resource, want, have, params["state"], protected=params["protected"],
-                             allow_empty=params["allow_empty"], max_deletions=params["max_deletions"])
+        ops = reconcile.plan(resource, want, have, params["state"], protected=protected,
+                             allow_empty=allow_empty, max_deletions=params["max_deletions"])
     statements = table.statements(ops)
     result = reconcile.result(resource, params["state"], have, ops, extra(ops) if extra else None)
     result["commands"] = _commands(ops, statements)
@@ -180,65 +184,96 @@ def run(module, resource, profile_key, extra=None):
     module.exit_json(**result)
 
 
-def run_tables(module, resource, tables):
-    """``run`` for several tables of one resource in one transaction: ``tables`` is [(name, profile_key, want)].
+# One table of a call that reconciles several in one transaction (run_parts): its key in results, its name in
+# messages, its resource, TableMap and wanted items, the keys never deleted, whether an empty list may empty the
+# table, and extra(ops) for module-specific result keys.
+Part = collections.namedtuple("Part", "key where resource table want protected allow_empty extra")
+
+
+def run_parts(module, parts):
+    """``run`` for several tables in one transaction; returns what the module reports, by part key.
 
     Every table is read and planned before anything is written; the writes of all of them are committed together
-    or not at all. The result holds each table's own result under ``tables.<name>``.
+    or not at all. Returns ``{"rendered": {key: items}, "commands": {key: statements}}`` for rendered,
+    ``{"gathered": {key: items}}`` for gathered, else ``{"results": {key: result}}``; always with
+    ``statements_executed``. A refused plan or a database error fails the module, naming the part.
     """
-    refuse_unresolved(module)
-    params = module.params
-    state = params["state"]
-    maps = [(name, table_map(module, resource, key), want) for name, key, want in tables]
-
+    state = module.params["state"]
     if state == "rendered":
         items, commands = {}, {}
-        for name, table, want in maps:
+        for part in parts:
             try:
-                items[name], commands[name] = rendered(resource, table, want)
+                items[part.key], commands[part.key] = rendered(part.resource, part.table, part.want)
             except reconcile.ReconcileError as exc:
-                module.fail_json(msg="%s: %s" % (name, exc))
-        module.exit_json(changed=False, rendered=items, commands=commands)
-    if not maps:  # nothing named: nothing to read or write
-        module.exit_json(changed=False, statements_executed=0, **({"gathered": {}} if state == "gathered" else {"tables": {}}))
+                module.fail_json(msg="%s: %s" % (part.where, exc))
+        return dict(rendered=items, commands=commands, statements_executed=0)
+    if not parts:  # nothing named: nothing to read or write
+        return dict(gathered={} if state == "gathered" else None, results={}, statements_executed=0)
 
-    db = Database(params["database"] or {})
-    results, name = {}, None
-    quoted = [table.table for _name, table, _want in maps]
+    db = Database(module.params["database"] or {})
+    results, where = {}, None
+    quoted = [part.table.table for part in parts]
     try:
         db.connect()
         writing = state in reconcile.ACTION_STATES and not module.check_mode
         cursor = db.begin(quoted, lock=writing)
         if state == "gathered":
-            found = dict((name, gathered(resource, table, db.read_rows(cursor, table))) for name, table, _w in maps)
+            found = dict((part.key, gathered(part.resource, part.table, db.read_rows(cursor, part.table)))
+                         for part in parts)
             db.rollback()
-            module.exit_json(changed=False, gathered=found, statements_executed=db.executed)
+            return dict(gathered=found, statements_executed=db.executed)
         planned = []
-        for name, table, want in maps:
-            ops, statements, results[name] = reconcile_table(module, db, cursor, resource, table, want)
-            planned.append((name, table, ops, statements))
-        name = None
-        every_statement = [statement for _n, _t, _o, statements in planned for statement in statements]
+        for part in parts:
+            where = part.where
+            ops, statements, results[part.key] = reconcile_table(module, db, cursor, part.resource, part.table,
+                                                              part.want, part.extra, part.protected, part.allow_empty)
+            planned.append((part, ops, statements))
+        where = None
+        every_statement = [statement for _p, _o, statements in planned for statement in statements]
         if every_statement and writing:
             db.apply(cursor, every_statement)
             cursor = db.begin(quoted, lock=False)
-            for name, table, ops, _statements in planned:
+            for part, ops, _statements in planned:
                 if ops:
-                    check_written(module, db, cursor, resource, table, ops, results[name], "%s.%s" % (resource.name, name))
-            name = None
+                    where = part.where
+                    check_written(module, db, cursor, part.resource, part.table, ops, results[part.key], where)
+            where = None
         db.rollback()
     except reconcile.ReconcileError as exc:
         db.rollback()
-        module.fail_json(msg="%s: %s; nothing was written to any table" % (name, exc), statements_executed=db.executed)
+        module.fail_json(msg="%s: %s; nothing was written to any table" % (where, exc), statements_executed=db.executed)
     except ConfigDbError as exc:
-        module.fail_json(msg="%s%s: %s" % (resource.name, "." + name if name else "", exc),
-                         statements_executed=db.executed, tables=results, service_unreachable=exc.unreachable)
+        module.fail_json(msg="%s: %s" % (where or ", ".join(part.where for part in parts), exc),
+                         statements_executed=db.executed, service_unreachable=exc.unreachable)
     finally:
         db.close()
-    result = dict(changed=any(r["changed"] for r in results.values()), tables=results,
-                  statements_executed=db.executed)
-    if module._diff:
-        # one diff per table, headed by its name (the callback prints each)
-        result["diff"] = [dict(results[name].pop("diff"), before_header=name, after_header=name)
-                          for name, _t, _w in maps]
+    return dict(results=results, statements_executed=db.executed)
+
+
+def diffs(module, results, headers):
+    """One diff per part, headed by its name (the callback prints each); taken out of each part's result.
+    ``headers``: [(key, header)]."""
+    if not module._diff or not headers:
+        return {}
+    return {"diff": [dict(results[key].pop("diff"), before_header=header, after_header=header) for key, header in headers]}
+
+
+def run_tables(module, resource, tables):
+    """``run`` for several tables of one resource in one transaction: ``tables`` is [(name, profile_key, want)].
+
+    The result holds each table's own result under ``tables.<name>``.
+    """
+    refuse_unresolved(module)
+    params = module.params
+    parts = [Part(name, "%s.%s" % (resource.name, name), resource, table_map(module, resource, key), want,
+                  params["protected"], params["allow_empty"], None) for name, key, want in tables]
+    out = run_parts(module, parts)
+    executed = out["statements_executed"]
+    if "rendered" in out:
+        module.exit_json(changed=False, rendered=out["rendered"], commands=out["commands"])
+    if module.params["state"] == "gathered":
+        module.exit_json(changed=False, gathered=out["gathered"] or {}, statements_executed=executed)
+    results = out["results"]
+    result = dict(changed=any(r["changed"] for r in results.values()), tables=results, statements_executed=executed)
+    result.update(diffs(module, results, [(name, name) for name, _k, _w in tables]))
     module.exit_json(**result)

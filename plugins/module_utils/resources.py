@@ -69,6 +69,33 @@ def argspec(resource):
     return dict((name, option(name, field, name in resource.key)) for name, field in resource.fields.items())
 
 
+
+def linking_flag_problems(items):
+    """Rules 28 and 29 of the domain doc for Network Management items: flags that need another flag on."""
+    problems = []
+    for item in items or []:
+        if item.get("cluster_linking") is False:
+            on = [flag for flag in FLAGS[1:] if item.get(flag)]
+            if on:
+                problems.append("%s: %s need cluster_linking" % (item["ae_title"], ", ".join(on)))
+        if item.get("link_prefetching") and item.get("link_internal_queries") is False:
+            problems.append("%s: link_prefetching needs link_internal_queries" % item["ae_title"])
+    return problems
+
+
+def linking_changed(ops):
+    """Whether planned Network Management operations change cluster linking - the application service reset's
+    trigger: a linking flag changed, or a linked station created or deleted."""
+    fields = set(name for op in ops for name in op.fields())
+    return bool(fields & set(FLAGS)) or any(
+        op.action in ("create", "delete") and (op.after or op.before).get("cluster_linking") for op in ops)
+
+
+def archiving_visitors(items):
+    """Source Manager visitors that would archive automatically (KB 10665 forbids it): their AE titles."""
+    return [item["ae_title"] for item in items or []
+            if item.get("visitor") and item.get("automatic_archiving") is not False]
+
 # Orthanc's registry. Defaults are what Orthanc stores when a field is omitted from a PUT (every Allow* true).
 ORTHANC_PERMISSIONS = ("allow_echo", "allow_find", "allow_find_worklist", "allow_get", "allow_move", "allow_store",
                        "allow_n_action", "allow_event_report", "allow_transcoding")

@@ -132,20 +132,13 @@ linking_changed:
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import FLAGS, NETWORK_STATIONS
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
+    NETWORK_STATIONS, linking_changed, linking_flag_problems)
 
 
 def check_flags(module):
     """Rules 28 and 29 of the domain doc, before anything is read or written."""
-    problems = []
-    for item in module.params["config"] or []:
-        linked = item.get("cluster_linking")
-        if linked is False:
-            on = [flag for flag in FLAGS[1:] if item.get(flag)]
-            if on:
-                problems.append("%s: %s need cluster_linking" % (item["ae_title"], ", ".join(on)))
-        if item.get("link_prefetching") and item.get("link_internal_queries") is False:
-            problems.append("%s: link_prefetching needs link_internal_queries" % item["ae_title"])
+    problems = linking_flag_problems(module.params["config"])
     if problems:
         module.fail_json(msg="linking flags contradict each other: " + "; ".join(problems))
 
@@ -154,13 +147,11 @@ def main():
     module = LargeListModule(argument_spec=list_module.common_argument_spec(NETWORK_STATIONS), large_lists=("config",),
                              required_if=list_module.required_if(), supports_check_mode=True)
     check_flags(module)
-    list_module.run(module, NETWORK_STATIONS, "network_stations", extra=linking_changed)
+    list_module.run(module, NETWORK_STATIONS, "network_stations", extra=linking_result)
 
 
-def linking_changed(ops):
-    fields = set(name for op in ops for name in op.fields())
-    return {"linking_changed": bool(fields & set(FLAGS)) or any(
-        op.action in ("create", "delete") and (op.after or op.before).get("cluster_linking") for op in ops)}
+def linking_result(ops):
+    return {"linking_changed": linking_changed(ops)}
 
 
 if __name__ == "__main__":

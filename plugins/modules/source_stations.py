@@ -97,14 +97,13 @@ RETURN = r"""
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import SOURCE_STATIONS
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import SOURCE_STATIONS, archiving_visitors
 
 
 def main():
     module = LargeListModule(argument_spec=list_module.common_argument_spec(SOURCE_STATIONS), large_lists=("config",),
                              required_if=list_module.required_if(), supports_check_mode=True)
-    visitors = [item["ae_title"] for item in module.params["config"] or []
-                if item.get("visitor") and item.get("automatic_archiving") is not False]
+    visitors = archiving_visitors(module.params["config"])
     if visitors:
         module.fail_json(msg="visitor sources must have automatic_archiving false (KB 10665): %s" % ", ".join(visitors))
     list_module.run(module, SOURCE_STATIONS, "source_stations")

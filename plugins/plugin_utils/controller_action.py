@@ -17,13 +17,19 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 
-# What the reconcile roles register on each node (read by rollout_summary and drift_report).
+# What the reconcile roles register on each node: the per-resource roles (drift_check.yml, rollback.yml) and, in
+# link_clusters.yml, the config_database role's one result with a part per resource.
 REGISTERED = {"hosts": "__hosts_file_result", "network_management": "network_management_result",
               "sources": "source_manager_result", "mappings": "mappings_result", "dicom": "dicom_gateway_result"}
+ROLLOUT_REGISTERED = dict(REGISTERED, network_management="config_database_result.network_management",
+                          sources="config_database_result.sources", mappings="config_database_result.mappings")
 
 
 def registered(hostvars, host, var):
     """A result ``host`` registered as ``var``, as plain data; None when the host or the result is missing.
+
+    ``var`` may name a part of a result (``config_database_result.sources``): the part, or the whole result when
+    the call failed or was skipped (no part was written then), or None when the call did not have that part.
 
     Read untemplated (``HostVars.raw_get``): a registered result is data, never a template, and templating it
     walks every element (17 s of a 43 s ``--check`` of the first rollout on the grown lab, for results listing
@@ -31,12 +37,18 @@ def registered(hostvars, host, var):
     """
     if not host:
         return None
+    name, _dot, part = var.partition(".")
     raw_get = getattr(hostvars, "raw_get", None)
     try:
         variables = raw_get(host) if raw_get is not None else hostvars[host]
-        value = variables.get(var) if isinstance(variables, Mapping) else None
+        value = variables.get(name) if isinstance(variables, Mapping) else None
     except KeyError:
         return None
+    if part and isinstance(value, dict):
+        if isinstance(value.get(part), dict):
+            value = value[part]
+        elif not (value.get("failed") or value.get("skipped")):
+            return None
     return json.loads(json.dumps(value, default=str)) if isinstance(value, dict) else None
 
 

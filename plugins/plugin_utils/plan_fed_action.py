@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, impax.cluster_link contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action in front of the modules that take the plan's large lists (network_stations, source_stations,
-mapping_rows, dicom_nodes, hosts_block; mapping_tables does the same per table).
+mapping_rows, dicom_nodes, hosts_block; mapping_tables and config_database, one list per table).
 
 Given ``from_plan`` (a reference from estate_plan's index), it reads the slice on the controller, checks its
 hash and sends its text to the module in ``from_plan.content``; the module (LargeListModule) checks the hash
@@ -28,28 +28,63 @@ def resolved_reference(ref):
             "drop_keys": [str(k) for k in ref.get("drop_keys") or ()], "content": data.decode("utf-8")}
 
 
+def _get(args, path):
+    for name in path.split("."):
+        if not isinstance(args, dict):
+            return None
+        args = args.get(name)
+    return args
+
+
+def _put(args, path, value):
+    """Set ``path`` in ``args``, copying each dict on the way (the task's own arguments stay as they are);
+    ``value`` None removes it."""
+    names = path.split(".")
+    for name in names[:-1]:
+        args[name] = dict(args.get(name) or {})
+        args = args[name]
+    if value is None:
+        args.pop(names[-1], None)
+    else:
+        args[names[-1]] = value
+
+
+def resolve_lists(args, pairs):
+    """Resolve in ``args`` each (reference path, list path) of ``pairs``: a reference becomes the slice's checked
+    text (resolved_reference), a task's own large list moves to the reference path as its text (list_as_text).
+    Returns an error message (nothing is run then), or None."""
+    for ref_path, list_path in pairs:
+        ref, items = _get(args, ref_path), _get(args, list_path)
+        if ref is not None:
+            if items is not None:
+                return "give %s or %s, not both" % (list_path, ref_path)
+            try:
+                _put(args, ref_path, resolved_reference(ref))
+            except PlanSliceError as exc:
+                return str(exc)
+        else:
+            # a task's own large list travels as one JSON text as well
+            ref = list_as_text(items, "the task's %s" % list_path)
+            if ref is not None:
+                _put(args, list_path, None)
+                _put(args, ref_path, ref)
+    return None
+
+
 class PlanFedAction(ActionBase):
     LIST_OPTION = "config"
+
+    def lists(self):
+        """(reference path, list path) of each list the module takes from the plan; dotted for a suboption."""
+        return [("from_plan", self.LIST_OPTION)]
 
     def run(self, tmp=None, task_vars=None):
         result = super(PlanFedAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        ref = args.get("from_plan")
-        if ref is not None:
-            if args.get(self.LIST_OPTION) is not None:
-                result.update(failed=True, msg="give %s or from_plan, not both" % self.LIST_OPTION)
-                return result
-            try:
-                args["from_plan"] = resolved_reference(ref)
-            except PlanSliceError as exc:
-                result.update(failed=True, msg=str(exc))
-                return result
-        else:
-            # a task's own large list travels as one JSON text as well
-            ref = list_as_text(args.get(self.LIST_OPTION), "the task's %s" % self.LIST_OPTION)
-            if ref is not None:
-                del args[self.LIST_OPTION]
-                args["from_plan"] = ref
+        error = resolve_lists(args, self.lists())
+        if error:
+            result.update(failed=True, msg=error)
+            return result
         result.update(self.run_with_list(args, task_vars))
         return result
 

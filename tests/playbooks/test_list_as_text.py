@@ -74,4 +74,47 @@ def test_mapping_tables_sends_each_large_table_as_text_and_refuses_a_table_given
     assert both["commands"] == {"body_part": body_part["commands"], "specialty": specialty["commands"]}
     assert both["rendered"]["body_part"][0] == {"pattern": "HBR%B0000%", "rule": 10, "label": "B"}
     assert len(both["rendered"]["body_part"]) == 130
-    assert twice["failed"] and twice["msg"] == "give specialty in config or in from_plan, not both"
+    assert twice["failed"] and twice["msg"] == "give config.specialty or from_plan.specialty, not both"
+
+
+def sources(count, **extra):
+    return [dict({"ae_title": "{{ site }}_US%03d" % i, "station_name": "US%03d" % i, "institution": "Harbor General",
+                  "department": "Radiology", "home_cm": "HBR_CM"}, **extra) for i in range(count)]
+
+
+def test_config_database_renders_each_part_as_its_own_module_does(tmp_path):
+    """config_database: the stations, the sources and each table rendered (large lists sent as text) exactly as
+    network_stations, source_stations and mapping_tables render them; the parts' items are checked with the
+    same rules and messages, naming the part; a list given twice is refused before anything runs."""
+    nm, src, tables = stations(130), sources(3), {"body_part": rows(120, "B"), "specialty": rows(4, "S")}
+    bad_item = dict(stations(1)[0], port="not a port")
+    linked_wrong = dict(stations(1)[0], cluster_linking=False, link_prefetching=True)
+    archiving_visitor = dict(sources(1)[0], visitor=True)
+    all_parts, one_nm, one_src, one_tables, bad, rules, twice, nothing = render(tmp_path, [
+        {"name": "all", "register": "all_parts", "impax.cluster_link.config_database": {
+            "state": "rendered", "network_management": {"config": nm}, "sources": {"config": src},
+            "mappings": {"config": tables}}},
+        dict(task("one_nm", nm)),
+        {"name": "src", "register": "one_src", "impax.cluster_link.source_stations": {"state": "rendered", "config": src}},
+        {"name": "tables", "register": "one_tables", "impax.cluster_link.mapping_tables": {"state": "rendered",
+                                                                                        "config": tables}},
+        {"name": "bad", "register": "bad", "impax.cluster_link.config_database": {
+            "state": "rendered", "network_management": {"config": nm[:110] + [bad_item]}}},
+        {"name": "rules", "register": "rules", "impax.cluster_link.config_database": {
+            "state": "rendered", "network_management": {"config": [linked_wrong]},
+            "sources": {"config": [archiving_visitor]}}},
+        {"name": "twice", "register": "twice", "impax.cluster_link.config_database": {
+            "state": "rendered", "sources": {"config": src, "from_plan": {"file": "/nonexistent.json", "sha256": "0" * 64}}}},
+        {"name": "nothing", "register": "nothing", "impax.cluster_link.config_database": {"state": "rendered"}}])
+    assert not all_parts.get("failed"), all_parts
+    assert all_parts["rendered"] == {"network_management": one_nm["rendered"], "sources": one_src["rendered"],
+                                     "mappings": one_tables["rendered"]}
+    assert all_parts["commands"] == {"network_management": one_nm["commands"], "sources": one_src["commands"],
+                                     "mappings": one_tables["commands"]}
+    assert len(all_parts["rendered"]["network_management"]) == 130 and all_parts["rendered"]["sources"][0]["ae_title"] == "HBR_US000"
+    assert bad["failed"] and "network_management.config" in bad["msg"] and "port" in bad["msg"], bad["msg"]
+    assert rules["failed"] and rules["msg"] == (
+        "network_management: linking flags contradict each other: HBR_CT000: link_prefetching need cluster_linking; "
+        "sources: visitor sources must have automatic_archiving false (KB 10665): HBR_US000"), rules["msg"]
+    assert twice["failed"] and twice["msg"] == "give sources.config or sources.from_plan, not both"
+    assert nothing["failed"] and "needs network_management, sources or mappings" in nothing["msg"]

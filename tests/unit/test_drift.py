@@ -118,3 +118,32 @@ def test_mapping_tables_result_read_per_table():
     collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": failed}}))["a"]
     assert collected["mappings"] == [("a-db", failed)] and "mappings.body_part" not in collected
     assert rollout_summary._changes(failed)[0] is None and "FAILED" in rollout_summary._changes(failed)[1]
+
+
+def test_the_rollout_summary_reads_each_part_of_the_config_database_result():
+    """link_clusters.yml registers one config_database result per cluster: the summary reads each resource from
+    its part; a failed call (nothing written) is a failure of every resource, a part the call did not have is
+    'not run'."""
+    from ansible_collections.impax.cluster_link.plugins.action import rollout_summary
+    from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ROLLOUT_REGISTERED, registered
+
+    class HostVars(dict):
+        def raw_get(self, host):
+            return self[host]
+
+    nm = {"changed": True, "linking_changed": True, "commands": [{"op": "update", "key": "VLY_CM"}]}
+    mappings = {"changed": False, "tables": {"specialty": {"changed": False, "commands": []}}}
+    hostvars = HostVars({"a-db": {"config_database_result": {"changed": True, "network_management": nm,
+                                                             "mappings": mappings}}})
+    assert registered(hostvars, "a-db", ROLLOUT_REGISTERED["network_management"]) == nm
+    assert registered(hostvars, "a-db", ROLLOUT_REGISTERED["mappings"]) == mappings
+    assert registered(hostvars, "a-db", ROLLOUT_REGISTERED["sources"]) is None  # not in this call
+    assert rollout_summary._changes(registered(hostvars, "a-db", ROLLOUT_REGISTERED["network_management"])) == (
+        True, "1 update")
+    assert rollout_summary._changes(None) == (None, "not run")
+
+    failed = {"failed": True, "msg": "sources: 3 deletions, more than max_deletions=0; nothing was written to any table"}
+    hostvars = HostVars({"a-db": {"config_database_result": failed}})
+    for resource in ("network_management", "sources", "mappings"):
+        assert registered(hostvars, "a-db", ROLLOUT_REGISTERED[resource]) == failed
+        assert rollout_summary._changes(failed) == (None, "FAILED: " + failed["msg"][:160])

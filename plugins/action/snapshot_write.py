@@ -36,14 +36,14 @@ def _read(hostvars, host, var):
 
 def snapshot_of(name, entry, hostvars, estate, snapshot_id):
     database, gateway = entry.get("database_node"), entry.get("gateway_node")
-    mappings = _read(hostvars, database, "impax_snapshot_mappings")
+    tables = (_read(hostvars, database, "impax_snapshot_database") or {}).get("gathered") if database else None
     dicom = _read(hostvars, gateway, "impax_snapshot_dicom")
     return {
         "format": 1, "estate": estate, "cluster": name, "id": snapshot_id,
         "hosts": dict((node, _read(hostvars, node, "impax_snapshot_hosts")["gathered"]) for node in entry["nodes"]),
-        "network_management": _read(hostvars, database, "impax_snapshot_nm")["gathered"] if database else None,
-        "sources": _read(hostvars, database, "impax_snapshot_sources")["gathered"] if database else None,
-        "mappings": mappings["gathered"] if mappings else None,
+        "network_management": tables["network_management"] if database else None,
+        "sources": tables["sources"] if database else None,
+        "mappings": tables.get("mappings", {}) if database else None,
         "dicom": {"modalities": dicom["gathered"]["modalities"]} if dicom else None,
     }
 

@@ -190,8 +190,9 @@ def run(module, resource, profile_key, extra=None):
 Part = collections.namedtuple("Part", "key where resource table want protected allow_empty extra")
 
 
-def run_parts(module, parts):
-    """``run`` for several tables in one transaction; returns what the module reports, by part key.
+def run_parts(module, parts, name):
+    """``run`` for several tables in one transaction; returns what the module reports, by part key. ``name``
+    heads a message about no table in particular (the database cannot be reached).
 
     Every table is read and planned before anything is written; the writes of all of them are committed together
     or not at all. Returns ``{"rendered": {key: items}, "commands": {key: statements}}`` for rendered,
@@ -225,8 +226,8 @@ def run_parts(module, parts):
         planned = []
         for part in parts:
             where = part.where
-            ops, statements, results[part.key] = reconcile_table(module, db, cursor, part.resource, part.table,
-                                                              part.want, part.extra, part.protected, part.allow_empty)
+            ops, statements, results[part.key] = reconcile_table(
+                module, db, cursor, part.resource, part.table, part.want, part.extra, part.protected, part.allow_empty)
             planned.append((part, ops, statements))
         where = None
         every_statement = [statement for _p, _o, statements in planned for statement in statements]
@@ -243,7 +244,7 @@ def run_parts(module, parts):
         db.rollback()
         module.fail_json(msg="%s: %s; nothing was written to any table" % (where, exc), statements_executed=db.executed)
     except ConfigDbError as exc:
-        module.fail_json(msg="%s: %s" % (where or ", ".join(part.where for part in parts), exc),
+        module.fail_json(msg="%s: %s" % (where or name, exc),
                          statements_executed=db.executed, service_unreachable=exc.unreachable)
     finally:
         db.close()
@@ -267,7 +268,7 @@ def run_tables(module, resource, tables):
     params = module.params
     parts = [Part(name, "%s.%s" % (resource.name, name), resource, table_map(module, resource, key), want,
                   params["protected"], params["allow_empty"], None) for name, key, want in tables]
-    out = run_parts(module, parts)
+    out = run_parts(module, parts, resource.name)
     executed = out["statements_executed"]
     if "rendered" in out:
         module.exit_json(changed=False, rendered=out["rendered"], commands=out["commands"])

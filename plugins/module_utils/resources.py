@@ -69,7 +69,6 @@ def argspec(resource):
     return dict((name, option(name, field, name in resource.key)) for name, field in resource.fields.items())
 
 
-
 def linking_flag_problems(items):
     """Rules 28 and 29 of the domain doc for Network Management items: flags that need another flag on."""
     problems = []
@@ -95,6 +94,7 @@ def archiving_visitors(items):
     """Source Manager visitors that would archive automatically (KB 10665 forbids it): their AE titles."""
     return [item["ae_title"] for item in items or []
             if item.get("visitor") and item.get("automatic_archiving") is not False]
+
 
 # Orthanc's registry. Defaults are what Orthanc stores when a field is omitted from a PUT (every Allow* true).
 ORTHANC_PERMISSIONS = ("allow_echo", "allow_find", "allow_find_worklist", "allow_get", "allow_move", "allow_store",

@@ -27,6 +27,16 @@ author:
 extends_documentation_fragment:
   - impax.cluster_link.config_db
 options:
+  state:
+    description:
+      - For each part, as its own module - V(merged) creates missing objects and updates only the fields given;
+        V(replaced) makes each listed object exactly as given; V(overridden) is replaced plus deleting every object
+        not listed, except protected ones; V(deleted) deletes the listed keys; V(gathered) reads the tables of
+        O(gather) and returns them in the options' shape; V(rendered) returns the rows and statements for the lists
+        given, without connecting.
+    type: str
+    default: merged
+    choices: [merged, replaced, overridden, deleted, gathered, rendered]
   protected:
     description:
       - Keys never deleted from any table of the call, besides each part's own O(network_management.protected)
@@ -34,13 +44,20 @@ options:
     type: list
     elements: str
     default: []
+  allow_empty:
+    description:
+      - Allow V(overridden) with an empty list in every part, which deletes every unprotected object of its table;
+        each part also has its own (O(network_management.allow_empty), O(sources.allow_empty),
+        O(mappings.allow_empty)).
+    type: bool
+    default: false
   network_management:
     description: The Network Management stations.
     type: dict
     suboptions:
       config:
         description:
-          - The stations, each with the suboptions of M(impax.cluster_link.network_stations)'s O(config) (checked
+          - The stations, each with the suboptions of O(impax.cluster_link.network_stations#module:config) (checked
             the same way, with the same messages).
         type: list
         elements: dict
@@ -76,7 +93,7 @@ options:
     suboptions:
       config:
         description:
-          - The sources, each with the suboptions of M(impax.cluster_link.source_stations)'s O(config).
+          - The sources, each with the suboptions of O(impax.cluster_link.source_stations#module:config).
         type: list
         elements: dict
       from_plan:
@@ -203,6 +220,16 @@ commands:
   description: For rendered, the INSERT statements and parameters, in the same shape.
   returned: for rendered
   type: dict
+statements_executed:
+  description: Number of SQL statements run, for all tables together (one read per table, one per changed object,
+    one verifying read per changed table).
+  returned: when connected
+  type: int
+service_unreachable:
+  description: On a database failure, true when the database could not be reached at all, false when it answered
+    and refused.
+  returned: when the database failed
+  type: bool
 """
 
 import copy
@@ -317,7 +344,7 @@ def main():
         module.fail_json(msg="state=%s needs network_management, sources or mappings with their config or from_plan"
                              % params["state"])
 
-    out = list_module.run_parts(module, found)
+    out = list_module.run_parts(module, found, "config_database")
     executed = out["statements_executed"]
     if "rendered" in out:
         module.exit_json(changed=False, rendered=shaped(out["rendered"]), commands=shaped(out["commands"]))

@@ -1,5 +1,6 @@
 """The configuration-database modules against the lab's real databases: SQLite and PostgreSQL, every state."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -116,6 +117,17 @@ def test_mapping_tables_all_or_nothing(lab_postgresql, engine):
     assert refused["failed"] and "specialty" in refused["msg"] and "nothing was written" in refused["msg"]
     assert tables_now(engine) == before
 
+    with refusing_trigger(engine):
+        failed = task("mapping_tables", dict(state="merged", config={
+            "body_part": [{"pattern": "%ALL OR NOTHING%", "rule": 4242, "label": "Both"}],
+            "specialty": [{"pattern": "%REFUSED%", "rule": 4243, "label": "No"}]}), engine)
+    assert failed["failed"] and "refused by a trigger" in failed["msg"] and "rolled back" in failed["msg"], failed
+    assert tables_now(engine) == before  # body_part's INSERT ran first and was rolled back with the rest
+
+
+@contextlib.contextmanager
+def refusing_trigger(engine):
+    """The database refuses an INSERT of the specialty row '%REFUSED%' (a trigger), while in the block."""
     connection = connect(engine)
     try:
         if engine == "sqlite":
@@ -126,16 +138,88 @@ def test_mapping_tables_all_or_nothing(lab_postgresql, engine):
                                "$$ BEGIN RAISE EXCEPTION 'refused by a trigger'; END $$")
             connection.execute("CREATE TRIGGER refuse_row BEFORE INSERT ON specialty_mapping FOR EACH ROW "
                                "WHEN (NEW.source_pattern = '%REFUSED%') EXECUTE FUNCTION refuse_row()")
-        failed = task("mapping_tables", dict(state="merged", config={
-            "body_part": [{"pattern": "%ALL OR NOTHING%", "rule": 4242, "label": "Both"}],
-            "specialty": [{"pattern": "%REFUSED%", "rule": 4243, "label": "No"}]}), engine)
-        assert failed["failed"] and "refused by a trigger" in failed["msg"] and "rolled back" in failed["msg"], failed
-        assert tables_now(engine) == before  # body_part's INSERT ran first and was rolled back with the rest
+        yield
     finally:
         connection.execute("DROP TRIGGER refuse_row" + ("" if engine == "sqlite" else " ON specialty_mapping"))
         if engine == "postgresql":
             connection.execute("DROP FUNCTION refuse_row()")
         connection.close()
+
+
+LINKED_CM = {"ae_title": "SMT_CM_TEST", "station_name": "SMT_CM_TEST", "host": "summit-cm01", "station_type": "HIS/RIS",
+             "cluster_linking": True, "link_internal_queries": True}
+SOURCE = {"ae_title": "SMT_US_TEST", "station_name": "US_TEST", "institution": "Summit Clinic", "department": "Radiology",
+          "home_cm": "SMT_CM_TEST"}
+ROW = {"pattern": "%CONFIG DATABASE%", "rule": 4244, "label": "Test"}
+
+
+def everything_now(engine):
+    return gathered("config_database", engine)
+
+
+def full(state):
+    """config_database arguments that make the database what ``state`` (a gathered result) says."""
+    return dict(state="overridden", network_management={"config": state["network_management"]},
+                sources={"config": state["sources"]}, mappings={"config": state["mappings"]})
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_config_database_check_apply_reapply_roundtrip(lab_postgresql, engine):
+    before = everything_now(engine)
+    # gathered: each part as its own module gathers it
+    assert before == {"network_management": gathered("network_stations", engine),
+                      "sources": gathered("source_stations", engine), "mappings": gathered("mapping_tables", engine)}
+    args = dict(state="overridden", network_management={"config": before["network_management"] + [LINKED_CM]},
+                sources={"config": before["sources"] + [SOURCE]},
+                mappings={"config": {"specialty": before["mappings"]["specialty"] + [ROW]}})
+
+    check = task("config_database", args, engine, check=True, diff=True)
+    assert check["changed"] and check["network_management"]["linking_changed"]
+    assert [d["before_header"] for d in check["diff"]] == ["network_management", "sources", "mappings.specialty"]
+    assert [(c["op"], c["key"]) for c in check["network_management"]["commands"]] == [("create", "SMT_CM_TEST")]
+    assert [(c["op"], c["key"]) for c in check["sources"]["commands"]] == [("create", "SMT_US_TEST")]
+    assert set(check["mappings"]["tables"]) == {"specialty"}  # the tables not named are left alone
+    assert [(c["op"], c["key"]) for c in check["mappings"]["tables"]["specialty"]["commands"]] == [("create", ROW["pattern"])]
+    assert everything_now(engine) == before, "check mode wrote something"
+
+    real = task("config_database", args, engine, diff=True)
+    assert real["changed"] and real["diff"] == check["diff"]
+    assert all(real[part] == check[part] for part in ("network_management", "sources", "mappings"))
+    # one read per table, one statement per change, one verifying read per changed table
+    assert real["statements_executed"] == 3 + 3 + 3
+    after = everything_now(engine)
+    assert after["network_management"] == sorted(before["network_management"] + real["network_management"]["after"],
+                                                 key=lambda s: s["ae_title"])
+    assert SOURCE["ae_title"] in [s["ae_title"] for s in after["sources"]]
+    assert after["mappings"]["body_part"] == before["mappings"]["body_part"]
+
+    again = task("config_database", args, engine)
+    assert not again["changed"] and again["statements_executed"] == 3
+    assert not again["network_management"]["linking_changed"]
+    roundtrip = task("config_database", full(after), engine)  # gathered is a valid input
+    assert not roundtrip["changed"] and roundtrip["statements_executed"] == 5
+    restored = task("config_database", dict(full(before), allow_empty=True), engine)
+    assert restored["changed"] and everything_now(engine) == before
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_config_database_all_or_nothing(lab_postgresql, engine):
+    """A guard refusing the sources writes no station either; a statement the database refuses in a mapping table
+    rolls back the stations and sources written before it."""
+    before = everything_now(engine)
+    assert before["sources"], "the lab's harbor has sources to start with"
+    refused = task("config_database", dict(
+        state="overridden", max_deletions=0, network_management={"config": before["network_management"] + [LINKED_CM]},
+        sources={"config": before["sources"][1:]}), engine)
+    assert refused["failed"] and refused["msg"].startswith("sources: ") and "nothing was written to any table" in refused["msg"]
+    assert everything_now(engine) == before
+
+    with refusing_trigger(engine):
+        failed = task("config_database", dict(
+            state="merged", network_management={"config": [LINKED_CM]}, sources={"config": [SOURCE]},
+            mappings={"config": {"specialty": [{"pattern": "%REFUSED%", "rule": 4243, "label": "No"}]}}), engine)
+    assert failed["failed"] and "refused by a trigger" in failed["msg"] and "rolled back" in failed["msg"], failed
+    assert everything_now(engine) == before
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])

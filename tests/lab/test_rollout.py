@@ -83,7 +83,7 @@ def test_database_down_fails_naming_cluster_and_nothing_is_half_written(lab):
     assert result.returncode != 0
     failed = dict((h, r["failed"]) for h, r in recap(result.stdout).items() if r["failed"])
     assert failed == {"summit-db01": 1}, result.stdout
-    assert "network_stations: cannot connect to the sqlite database" in result.stdout
+    assert "config_database: cannot connect to the sqlite database" in result.stdout
     again, _seconds = playbook("link-clusters.yml")
     assert again.returncode == 0 and changed_hosts(again.stdout) == {}, again.stdout
 

@@ -96,8 +96,8 @@ def test_config_database_renders_each_part_as_its_own_module_does(tmp_path):
             "mappings": {"config": tables}}},
         dict(task("one_nm", nm)),
         {"name": "src", "register": "one_src", "impax.cluster_link.source_stations": {"state": "rendered", "config": src}},
-        {"name": "tables", "register": "one_tables", "impax.cluster_link.mapping_tables": {"state": "rendered",
-                                                                                        "config": tables}},
+        {"name": "tables", "register": "one_tables",
+         "impax.cluster_link.mapping_tables": {"state": "rendered", "config": tables}},
         {"name": "bad", "register": "bad", "impax.cluster_link.config_database": {
             "state": "rendered", "network_management": {"config": nm[:110] + [bad_item]}}},
         {"name": "rules", "register": "rules", "impax.cluster_link.config_database": {

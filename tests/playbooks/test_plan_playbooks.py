@@ -172,4 +172,3 @@ def test_a_rerun_of_an_unchanged_estate_takes_the_kept_plan(tmp_path):
     assert _plan_and_keep(tmp_path, inventory)["from_cache"] is False
     assert _plan_and_keep(tmp_path, inventory, "-e", "impax_plan_cache=false")["from_cache"] is False
     assert _plan_and_keep(tmp_path, inventory)["from_cache"] is True
-

@@ -9,6 +9,7 @@ with ansible-core's validator, then ``act`` fills the result.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Mapping
 
@@ -23,6 +24,17 @@ REGISTERED = {"hosts": "__hosts_file_result", "network_management": "network_man
               "sources": "source_manager_result", "mappings": "mappings_result", "dicom": "dicom_gateway_result"}
 ROLLOUT_REGISTERED = dict(REGISTERED, network_management="config_database_result.network_management",
                           sources="config_database_result.sources", mappings="config_database_result.mappings")
+
+
+def leave_inherited_objects_alone():
+    """Keep this task's garbage collections to its own objects.
+
+    An action runs in a worker forked from ansible-playbook, which holds the whole inventory: a full collection
+    walks every inherited object (and copies each page it touches). On the grown lab estate the collections a
+    hosts decision's 6,000 small lists set off took 0.17 s of its 0.19 s on each node. The worker ends with its
+    task, so nothing inherited needs collecting there.
+    """
+    gc.freeze()
 
 
 def registered(hostvars, host, var):
@@ -59,6 +71,7 @@ class ControllerAction(ActionBase):
     ARGUMENT_SPEC = {}
 
     def run(self, tmp=None, task_vars=None):
+        leave_inherited_objects_alone()
         task_vars = task_vars or {}
         result = super(ControllerAction, self).run(tmp, task_vars)
         validation = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(self._task.args)

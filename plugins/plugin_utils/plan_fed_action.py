@@ -16,6 +16,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import leave_inherited_objects_alone
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
 
 
@@ -79,6 +80,7 @@ class PlanFedAction(ActionBase):
         return [("from_plan", self.LIST_OPTION)]
 
     def run(self, tmp=None, task_vars=None):
+        leave_inherited_objects_alone()
         result = super(PlanFedAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
         error = resolve_lists(args, self.lists())

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import zlib
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import exact_item
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import slice_items
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import content_bytes, slice_items
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
 
@@ -49,8 +50,8 @@ class ActionModule(PlanFedAction):
         if args.get("from_plan") is not None:  # PlanFedAction read and checked it: its text
             ref = args["from_plan"]
             try:
-                items = slice_items(ref["content"].encode("utf-8"), None, ref["drop_keys"])
-            except (KeyError, AttributeError, ValueError):
+                items = slice_items(content_bytes(ref), None, ref["drop_keys"])
+            except (KeyError, AttributeError, ValueError, TypeError, zlib.error):
                 return None
         # anything the module's argument spec would convert, fill or refuse: the module decides and says why
         params = exact_item(_OPTIONS, _plain(dict((k, v) for k, v in args.items()

@@ -5,7 +5,8 @@
 mapping_rows, dicom_nodes, hosts_block; mapping_tables and config_database, one list per table).
 
 Given ``from_plan`` (a reference from estate_plan's index), it reads the slice on the controller, checks its
-hash and sends its text to the module in ``from_plan.content``; the module (LargeListModule) checks the hash
+hash and sends its text, compressed (plan_reference.packed), to the module in ``from_plan.content``; the module
+(LargeListModule) checks the hash
 again and takes the list as ``LIST_OPTION``. A task's own list of 100 items or more is sent the same way, as
 its JSON text (plan_reference.list_as_text); a smaller one, or one holding values JSON has no type for, is
 sent as it is.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text, packed
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import leave_inherited_objects_alone
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
 
@@ -25,8 +26,8 @@ def resolved_reference(ref):
     planned. The slice travels as its text (one string for ansible-core to move, instead of thousands of objects it
     walks in Python on both sides); the module checks it against the SHA-256 again."""
     data = read_slice(ref)
-    return {"file": str(ref["file"]), "sha256": str(ref["sha256"]),
-            "drop_keys": [str(k) for k in ref.get("drop_keys") or ()], "content": data.decode("utf-8")}
+    return dict(packed(data), file=str(ref["file"]), sha256=str(ref["sha256"]),
+                drop_keys=[str(k) for k in ref.get("drop_keys") or ()])
 
 
 def _get(args, path):

@@ -253,21 +253,32 @@ def test_a_tasks_own_large_list_is_sent_as_its_text(capsys):
     have taken as objects, and a list JSON cannot hold as such, or a small one, is sent as it is."""
     from ansible.module_utils._internal._datatag import AnsibleTagHelper
     from ansible._internal._datatag._tags import Origin
-    from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import LIST_AS_TEXT_FROM, list_as_text
+    from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import (
+        CONTENT_ENCODING, LIST_AS_TEXT_FROM, content_bytes, list_as_text)
     origin = Origin(path="/inv/group_vars/harbor/stations.yml", line_num=3)
     items = [{"ae_title": AnsibleTagHelper.tag("AE%05d" % i, [origin]), "station_name": "S%05d" % i,
               "port": AnsibleTagHelper.tag(104, [origin])} for i in range(120)]
     assert items[0]["ae_title"].__class__ is not str  # tagged, as in a task's arguments
     ref = list_as_text(AnsibleTagHelper.tag(items, [origin]), "the task's config")
     assert ref["file"] == "(the task's config)" and ref["drop_keys"] == []
-    assert json.loads(ref["content"]) == [{"ae_title": "AE%05d" % i, "station_name": "S%05d" % i, "port": 104}
-                                          for i in range(120)]
-    assert ref["sha256"] == hashlib.sha256(ref["content"].encode()).hexdigest()
+    # packed: plain ASCII, a fraction of the JSON text's size
+    assert ref["encoding"] == CONTENT_ENCODING and ref["content"].isascii() and '"' not in ref["content"]
+    text = content_bytes(ref)
+    assert len(ref["content"]) < len(text) / 3
+    assert json.loads(text) == [{"ae_title": "AE%05d" % i, "station_name": "S%05d" % i, "port": 104} for i in range(120)]
+    assert ref["sha256"] == hashlib.sha256(text).hexdigest()
 
     args = {"state": "overridden", "database": DATABASE}
     as_text = build(LargeListModule, SPEC, dict(args, from_plan=ref), capsys, large_lists=("config",))
-    as_objects = build(LargeListModule, SPEC, dict(args, config=json.loads(ref["content"])), capsys, large_lists=("config",))
+    as_objects = build(LargeListModule, SPEC, dict(args, config=json.loads(text)), capsys, large_lists=("config",))
     assert as_text[1] is None and as_text[0]["config"] == as_objects[0]["config"] and len(as_text[0]["config"]) == 120
+    # the plain text form is still taken (a reference made by hand), and a damaged packed one is refused
+    plain = dict(ref, content=text.decode(), encoding=None)
+    assert build(LargeListModule, SPEC, dict(args, from_plan=plain), capsys, large_lists=("config",))[0]["config"] == \
+        as_objects[0]["config"]
+    damaged = build(LargeListModule, SPEC, dict(args, from_plan=dict(ref, content=ref["content"][:-8])), capsys,
+                    large_lists=("config",))
+    assert damaged[1] is not None and damaged[1]["failed"], damaged
 
     import datetime
     assert list_as_text(items[:LIST_AS_TEXT_FROM - 1], "x") is None  # small: nothing worth saving

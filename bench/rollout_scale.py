@@ -2,8 +2,9 @@
 
 Measured in one run, on the lab:
   - link-clusters.yml: first rollout, and converged re-runs (min and median of 3; each takes the plan the run
-    before kept), and one with -e impax_plan_cache=false (planning again); the converged re-runs again with the grown station and mapping files as JSON instead of YAML
-    (the same estate: Ansible's YAML loader is most of loading it), after one run that plans that inventory;
+    before kept), and one with -e impax_plan_cache=false (planning again); the converged re-runs again with the
+    grown station and mapping files as JSON instead of YAML (the same estate: Ansible's YAML loader is most of
+    loading it), after one run that plans that inventory;
   - the floor of any ansible-playbook run of this estate: one that only loads the inventory for every node
     (YAML and JSON), min of 3;
   - a direct Python script doing the converged re-run's reads (every hosts file over SSH, every configuration

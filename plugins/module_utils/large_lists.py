@@ -36,7 +36,7 @@ import gc
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import resolve_ref
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import get_path, resolve_ref
 
 _EXACT = {"str": str, "int": int, "bool": bool}
 
@@ -131,14 +131,6 @@ def exact_item(options, item):
     return checker[1](item)
 
 
-def _get(params, path):
-    for name in path.split("."):
-        if not isinstance(params, dict):
-            return None
-        params = params.get(name)
-    return params
-
-
 def _set(params, path, value):
     names = path.split(".")
     for name in names[:-1]:
@@ -199,7 +191,7 @@ class LargeListModule(AnsibleModule):
     def _load_params(self):
         super(LargeListModule, self)._load_params()
         for ref_path, list_path in self._plan_refs.items():
-            ref = _get(self.params, ref_path)
+            ref = get_path(self.params, ref_path)
             if not isinstance(ref, dict) or ref.get("content") is None:
                 continue
             _set(self.params, ref_path, None)
@@ -208,7 +200,7 @@ class LargeListModule(AnsibleModule):
             _set(self.params, list_path, items)
             self._plan_error = self._plan_error or error
         for path in self._large_lists:
-            items = _get(self.params, path)
+            items = get_path(self.params, path)
             own = path in self._own_items
             if items.__class__ is not list or (len(items) < 100 and not own):
                 continue  # small lists: ansible-core's validation costs nothing worth saving
@@ -250,7 +242,7 @@ class LargeListModule(AnsibleModule):
         if "invocation" not in kwargs:
             shown = dict(self.params)
             for path in self._large_lists:
-                items = _get(shown, path)
+                items = get_path(shown, path)
                 if isinstance(items, list) and len(items) >= 100:
                     holder, names = shown, path.split(".")
                     for name in names[:-1]:  # a copy of each dict on the way: the module's params stay whole

@@ -21,6 +21,15 @@ FROM_PLAN = dict(type="dict", options=dict(
 ))
 
 
+def get_path(params, path):
+    """The value at a dotted ``path`` (``mappings.from_plan.specialty``) of nested dicts, or None."""
+    for name in path.split("."):
+        if not isinstance(params, dict):
+            return None
+        params = params.get(name)
+    return params
+
+
 def refuse_unresolved(module):
     if module.params.get("from_plan") is not None:
         module.fail_json(msg="from_plan is read on the controller by this module's action plugin, which did not run; "

@@ -236,7 +236,7 @@ import copy
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, get_path
 from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import ACTION_STATES
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
     MAPPING_ROWS, NETWORK_STATIONS, SOURCE_STATIONS, archiving_visitors, argspec, linking_changed,
@@ -267,12 +267,6 @@ def argument_spec():
         from_plan=dict(type="dict", options=dict((table, copy.deepcopy(FROM_PLAN)) for table in TABLES))))
     spec["gather"] = dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER))
     return spec
-
-
-def _get(params, path):
-    for name in path.split("."):
-        params = (params or {}).get(name)
-    return params
 
 
 def linking_result(ops):
@@ -308,10 +302,10 @@ def parts(module):
 def rule_problems(params):
     """The domain's rules on the lists themselves, checked before anything is read or written."""
     problems = []
-    flags = linking_flag_problems(_get(params, "network_management.config"))
+    flags = linking_flag_problems(get_path(params, "network_management.config"))
     if flags:
         problems.append("network_management: linking flags contradict each other: %s" % "; ".join(flags))
-    visitors = archiving_visitors(_get(params, "sources.config"))
+    visitors = archiving_visitors(get_path(params, "sources.config"))
     if visitors:
         problems.append("sources: visitor sources must have automatic_archiving false (KB 10665): %s"
                         % ", ".join(visitors))
@@ -331,7 +325,7 @@ def main():
     module = LargeListModule(argument_spec=argument_spec(), item_options=ITEM_OPTIONS, plan_refs=PLAN_REFS,
                              required_if=[("state", state, ("database",)) for state in ACTION_STATES + ("gathered",)],
                              supports_check_mode=True)
-    unresolved = [path for path in PLAN_REFS if _get(module.params, path) is not None]
+    unresolved = [path for path in PLAN_REFS if get_path(module.params, path) is not None]
     if unresolved:
         module.fail_json(msg="%s: read on the controller by this module's action plugin, which did not run; call the "
                              "module as a task (impax.cluster_link.config_database)" % ", ".join(sorted(unresolved)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text, packed
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import get_path, list_as_text, packed
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import leave_inherited_objects_alone
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
 
@@ -28,14 +28,6 @@ def resolved_reference(ref):
     data = read_slice(ref)
     return dict(packed(data), file=str(ref["file"]), sha256=str(ref["sha256"]),
                 drop_keys=[str(k) for k in ref.get("drop_keys") or ()])
-
-
-def _get(args, path):
-    for name in path.split("."):
-        if not isinstance(args, dict):
-            return None
-        args = args.get(name)
-    return args
 
 
 def _put(args, path, value):
@@ -56,7 +48,7 @@ def resolve_lists(args, pairs):
     text (resolved_reference), a task's own large list moves to the reference path as its text (list_as_text).
     Returns an error message (nothing is run then), or None."""
     for ref_path, list_path in pairs:
-        ref, items = _get(args, ref_path), _get(args, list_path)
+        ref, items = get_path(args, ref_path), get_path(args, list_path)
         if ref is not None:
             if items is not None:
                 return "give %s or %s, not both" % (list_path, ref_path)

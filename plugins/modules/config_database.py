@@ -283,7 +283,7 @@ def parts(module):
     for name, resource, profile_key in STATIONS:
         part = params[name] or {}
         want = [] if gathering else part.get("config")
-        if name in params["gather"] if gathering else want is not None:
+        if (name in params["gather"]) if gathering else (want is not None):
             extra = linking_result if name == "network_management" else None
             found.append(list_module.Part(name, name, resource, list_module.table_map(module, resource, profile_key),
                                           want, protected + (part.get("protected") or []),
@@ -292,7 +292,7 @@ def parts(module):
     tables = mappings.get("config") or {}
     for table in TABLES:
         want = [] if gathering else tables.get(table)
-        if table in params["gather"] if gathering else want is not None:
+        if (table in params["gather"]) if gathering else (want is not None):
             found.append(list_module.Part(table, "mappings.%s" % table, MAPPING_ROWS,
                                           list_module.table_map(module, MAPPING_ROWS, table), want, protected,
                                           params["allow_empty"] or bool(mappings.get("allow_empty")), None))

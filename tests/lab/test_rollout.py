@@ -72,6 +72,52 @@ def test_gateway_down_fails_naming_cluster_and_resource(lab):
     assert changed_hosts(again.stdout) == {}, "nothing else to change once the gateway is back"
 
 
+def orthanc_starts(node):
+    """How many times the node's Orthanc has started (its own log; a POST /tools/reset starts it again)."""
+    folder = os.path.join(LAB_DIR, "logs", "orthanc-" + node)
+    count = 0
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), errors="replace") as handle:
+            count += handle.read().count("Orthanc has started")
+    return count
+
+
+def test_a_linking_change_resets_that_clusters_application_service_once(lab):
+    """A linking flag that drifted in one cluster's Network Management is put back and that cluster's application
+    service (the lab: its Orthanc gateway) is reset once; the other clusters' are not, and a converged run resets
+    nothing."""
+    import sqlite3
+    import time
+    result, _seconds = playbook("link-clusters.yml", "--skip-tags", "verify")
+    assert result.returncode == 0, result.stdout[-3000:]
+    before = dict((node, orthanc_starts(node)) for node in ("harbor-cm01", "valley-cm01", "summit-cm01"))
+    assert all(before.values()), before
+    db = sqlite3.connect(os.path.join(LAB_DIR, "db", "harbor.sqlite"), isolation_level=None)
+    try:
+        linked = db.execute("SELECT ae_title FROM network_station WHERE cluster_linking = 1 ORDER BY 1").fetchone()[0]
+        db.execute("UPDATE network_station SET link_cluster_updates = 1 - link_cluster_updates WHERE ae_title = ?",
+                   (linked,))
+    finally:
+        db.close()
+
+    changed, _seconds = playbook("link-clusters.yml", "--tags", "config_db", "--diff")
+    assert changed.returncode == 0, changed.stdout[-3000:]
+    assert changed_hosts(changed.stdout) == {"harbor-db01": 2}, changed.stdout[-3000:]  # the rows, then the reset
+    assert "link_cluster_updates" in changed.stdout
+    reset = changed.stdout.split("Reset the cluster's Orthanc gateway]", 1)[1].split("TASK [", 1)[0]
+    assert reset.split() == ["***", "changed:", "[harbor-db01]"], reset
+    deadline = time.time() + 30
+    while orthanc_starts("harbor-cm01") == before["harbor-cm01"] and time.time() < deadline:
+        time.sleep(0.5)
+    after = dict((node, orthanc_starts(node)) for node in before)
+    assert after == dict(before, **{"harbor-cm01": before["harbor-cm01"] + 1}), (before, after)
+
+    again, _seconds = playbook("link-clusters.yml", "--tags", "config_db")
+    assert again.returncode == 0 and changed_hosts(again.stdout) == {}, again.stdout[-3000:]
+    assert "Reset the cluster's Orthanc gateway" not in again.stdout
+    assert dict((node, orthanc_starts(node)) for node in before) == after
+
+
 def test_database_down_fails_naming_cluster_and_nothing_is_half_written(lab):
     playbook("link-clusters.yml")
     db = os.path.join(LAB_DIR, "db", "summit.sqlite")

@@ -106,6 +106,41 @@ def read_slice(ref):
     return data
 
 
+def derived(ref, name, compute):
+    """A small JSON value computed from a slice, kept beside it as ``<sha256>.<name>.json`` so the next task (or
+    run: slices outlive runs) takes it instead of computing it again. ``name`` must change whenever what
+    ``compute`` returns would (it carries a code digest); ``compute()`` returning None is not kept. Only for
+    references without ``drop_keys`` (other views of the slice): None is computed each time otherwise."""
+    if ref.get("drop_keys") or not ref.get("file") or not ref.get("sha256"):
+        return compute()
+    path = os.path.join(os.path.dirname(str(ref["file"])), "%s.%s.json" % (ref["sha256"], name))
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read())
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    if value is not None:
+        try:
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".derived-")
+            with os.fdopen(handle, "w") as out:
+                json.dump(value, out)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)  # atomic: tasks on other nodes read it concurrently
+        except OSError:
+            pass  # a read-only plan directory: computed again next time
+    return value
+
+
+def code_digest(*modules):
+    """12 hex digits of the SHA-256 of the modules' source files: part of a derived value's name."""
+    digest = hashlib.sha256()
+    for module in modules:
+        with open(module.__file__, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
 def load_slice(ref, drop_keys=()):
     """The list a reference points to, checked against its hash; ``drop_keys`` removed from each object."""
     data = read_slice(ref)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import (
-    KEEP_SECONDS, PlanSliceError, load_slice, write_slices)
+    KEEP_SECONDS, PlanSliceError, derived, load_slice, write_slices)
 
 from estate_helpers import ROOT, inventory_raw
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
@@ -96,3 +96,25 @@ def test_summary_lists_a_few_findings_per_rule_then_how_many_more(plan):
     assert sum("shadowed" in line for line in lines) == 20 and sum("once" in line for line in lines) == 1
     assert lines[-1] == "... and 25 more warning ICL203 findings (every finding is in build/plan-x.json)"
     assert sum("shadowed" in line for line in summary_lines(many)) == 45, "0: every finding"
+
+
+def test_a_value_derived_from_a_slice_is_computed_once_and_kept_beside_it(plan, tmp_path):
+    ref = write_slices(plan, str(tmp_path))[sorted(plan["clusters"])[0]]["hosts_table"]
+    calls = []
+
+    def count():
+        calls.append(1)
+        return {"entries": len(load_slice(ref))}
+
+    first = derived(ref, "count-v1", count)
+    assert first == {"entries": len(plan["hosts_table"])} and len(calls) == 1
+    assert derived(ref, "count-v1", count) == first and len(calls) == 1      # kept: not computed again
+    assert os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".count-v1.json"))
+    assert derived(ref, "count-v2", count) == first and len(calls) == 2      # another code digest: computed
+    assert derived(dict(ref, drop_keys=["comment"]), "count-v1", count) == first and len(calls) == 3  # other view
+    assert derived(ref, "nothing-v1", lambda: None) is None
+    assert not os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".nothing-v1.json"))
+    # a broken kept value is computed again
+    with open(os.path.join(str(tmp_path), ref["sha256"] + ".count-v1.json"), "w") as handle:
+        handle.write("{")
+    assert derived(ref, "count-v1", count) == first and len(calls) == 4

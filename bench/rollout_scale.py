@@ -37,10 +37,11 @@ CLUSTERS = {"harbor": (1, "HBR", "Harbor General Hospital"), "valley": (2, "VLY"
 ADDRESSES = {"harbor-cm01": "10.201.0.11", "valley-cm01": "10.201.0.21", "summit-cm01": "10.201.0.31"}
 
 
-def grown_inventory(stations, rows, json_lists=False):
+def grown_inventory(stations, rows, json_lists=False, target=None):
     """A copy of the lab inventory with ``stations`` more modalities and ``rows`` rows per mapping table per cluster
-    (the two grown files as JSON with ``json_lists``: the same variables, read faster by Ansible)."""
-    target = os.path.join(ROOT, "build", "bench-estate-json" if json_lists else "bench-estate")
+    (the two grown files as JSON with ``json_lists``: the same variables, read faster by Ansible), in build/
+    ``target``."""
+    target = os.path.join(ROOT, "build", target or ("bench-estate-json" if json_lists else "bench-estate"))
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "inventories", "lab"), target)
     for cluster, (number, prefix, institution) in CLUSTERS.items():

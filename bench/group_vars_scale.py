@@ -11,7 +11,6 @@ Needs no lab.
     .venv/bin/python bench/group_vars_scale.py [--stations 2000] [--rows 1000] [--repeat 3] [--json FILE]
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rollout_scale import BIN, ROOT, environ, grown_inventory, report_figures  # noqa: E402
+from rollout_scale import BIN, ROOT, environ, grown_estate_parser, grown_inventory, report_figures  # noqa: E402
 
 FAST = "impax.cluster_link.fast_host_group_vars"
 CORE = "host_group_vars"
@@ -65,11 +64,8 @@ def listed(inventory, plugin):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stations", type=int, default=2000)
-    parser.add_argument("--rows", type=int, default=1000)
+    parser = grown_estate_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json")
     args = parser.parse_args()
     figures = {"estate": "lab + %d stations and 3 x %d mapping rows per cluster" % (args.stations, args.rows)}
     for kind, json_lists in (("yaml", False), ("json", True)):

@@ -172,12 +172,18 @@ def per_item_sample(sample):
     return seconds / (3 * sample)  # three loops of ``sample`` items
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def grown_estate_parser(description):
+    """The options of a benchmark on the grown estate (grown_inventory) and where its figures go."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--stations", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--sample", type=int, default=100)
     parser.add_argument("--json")
+    return parser
+
+
+def main():
+    parser = grown_estate_parser(__doc__)
+    parser.add_argument("--sample", type=int, default=100)
     args = parser.parse_args()
     inventory = grown_inventory(args.stations, args.rows)
     started = not lab_is_up()

@@ -14,7 +14,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Inventories are read here with Ansible's own host_group_vars: the checkout's ansible.cfg names the collection's
 # fast_host_group_vars, which this process (no collection loader, unlike the CLIs) cannot find - and a vars plugin
-# Ansible cannot find is skipped without a word. tests/playbooks/test_fast_group_vars.py compares the two.
+# Ansible cannot find is skipped without a word. tests/playbooks/test_fast_group_vars_against_core.py compares the two.
 constants.VARIABLE_PLUGINS_ENABLED = ["host_group_vars"]
 
 

@@ -1,5 +1,5 @@
 """fast_host_group_vars: which files take the C parsers, and what they give (pure logic; the whole plugin is run by
-tests/playbooks/test_fast_group_vars.py against Ansible's own host_group_vars)."""
+tests/playbooks/test_fast_group_vars_against_core.py against Ansible's own host_group_vars)."""
 
 import json
 

@@ -265,8 +265,8 @@ class Outcome(object):
         is not exactly that table (Outcome decides then); raises HostsFileError as Outcome does."""
         hosts = HostsFile(text, marker)
         block = hosts.block
-        if len(block) != summary["entries"] + 3 or block[1] != NOTICE.format(marker=marker,
-                                                                            digest=summary["digest"][:16]):
+        notice = NOTICE.format(marker=marker, digest=summary["digest"][:16])
+        if len(block) != summary["entries"] + 3 or block[1] != notice:
             return None
         body = block[2:-1]
         if hashlib.sha256("\n".join(body).encode("utf-8")).hexdigest() != summary["digest"]:

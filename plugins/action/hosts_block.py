@@ -9,6 +9,9 @@ that decision is "nothing to write, nothing to report" does the action answer fo
 the module returns. Anything else (a change, a conflict, a refusal, an unreadable file, arguments that are not
 exactly what the module's argument spec returns) runs the module, which reads the file again and decides on
 its own. ``state=gathered`` is read the same way.
+From a plan slice the table is checked and rendered once (its digest and count kept beside the slice,
+plan_slices.derived), and a node whose block already is that table is decided from its file alone
+(``hosts_file.Outcome.of_converged``): a converged estate of thousands of entries costs each node one ``cat``.
 
 Why: on a large estate the module run per node costs Python start-up, moving the whole table to the node and
 checking it there - for a file that is, in a converged estate, already right (bench/rollout_scale.py).

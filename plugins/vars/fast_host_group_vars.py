@@ -80,6 +80,7 @@ import os
 
 import yaml
 
+from ansible import constants
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.vars import BaseVarsPlugin
 from ansible.plugins.vars.host_group_vars import VarsModule as HostGroupVarsModule
@@ -210,4 +211,8 @@ class VarsModule(BaseVarsPlugin):
     def get_vars(self, loader, path, entities, cache=True):
         if self._reader is None:
             self._reader = FastFileReader(self.get_option("min_bytes"))
+            if set(constants.VARIABLE_PLUGINS_ENABLED or ()) & {"host_group_vars", "ansible.builtin.host_group_vars"}:
+                self._display.warning("host_group_vars and impax.cluster_link.fast_host_group_vars are both enabled: "
+                                      "every group_vars and host_vars file is read twice. Enable only "
+                                      "impax.cluster_link.fast_host_group_vars (vars_plugins_enabled).")
         return self._reader.get_vars(loader, path, entities, cache=cache)

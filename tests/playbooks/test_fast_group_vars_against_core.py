@@ -77,3 +77,12 @@ def test_templates_in_a_large_file_render_and_unsafe_stays_literal(inventory):
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     assert "hello from node1" in outputs[1] and "{{ greeting }}" in outputs[1] and "node 4999" in outputs[1]
+
+
+def test_enabled_beside_host_group_vars_it_says_every_file_is_read_twice(inventory):
+    both = run("ansible-inventory", "-i", inventory, "--host", "node1", ANSIBLE_VARS_ENABLED="host_group_vars," + FAST)
+    alone = run("ansible-inventory", "-i", inventory, "--host", "node1")
+    assert both.returncode == 0 and alone.returncode == 0, both.stderr + alone.stderr
+    assert "are both enabled: every group_vars and host_vars file is read twice" in both.stderr
+    assert "read twice" not in alone.stderr
+    assert json.loads(both.stdout) == json.loads(alone.stdout)

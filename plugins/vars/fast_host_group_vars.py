@@ -88,7 +88,10 @@ from ansible.utils.vars import combine_vars
 
 try:  # ansible-core 2.19+: strings read from inventory files are trusted for templating
     from ansible.template import trust_as_template
-except ImportError:  # older cores template every string
+    ANSIBLES_LOADER_OPTIONS = dict(cache="all", unsafe=True, trusted_as_template=True)  # as host_group_vars calls it
+except ImportError:  # older cores template every string (and their loader has no trusted_as_template)
+    ANSIBLES_LOADER_OPTIONS = dict(cache="all", unsafe=True)
+
     def trust_as_template(value):
         return value
 
@@ -189,7 +192,7 @@ class FastFileReader(HostGroupVarsModule):
                     self._display.vvv("fast_host_group_vars: %s read by the C parser" % found)
                 except NotPlainData:
                     self._display.vvv("fast_host_group_vars: %s read by Ansible's loader" % found)
-                    new_data = loader.load_from_file(found, cache="all", unsafe=True, trusted_as_template=True)
+                    new_data = loader.load_from_file(found, **ANSIBLES_LOADER_OPTIONS)
             if new_data:  # ignore empty files
                 try:
                     data = combine_vars(data, new_data)

@@ -32,8 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from labutil import lab_is_up, playbook, report_figures  # noqa: E402
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text  # noqa: E402
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES  # noqa: E402
-from ansible_collections.impax.cluster_link.plugins.modules.dicom_nodes import MODALITY_FIELDS  # noqa: E402
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, MODALITY_FIELDS  # noqa: E402
 
 URL = "http://10.201.0.21:8042"
 BUILD = os.path.join(ROOT, "build")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files import write_atomically
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, load_slice
 
@@ -38,20 +38,6 @@ ARGUMENT_SPEC = dict(
 
 def render(entries, marker, newline, head):
     return newline.join(head) + newline + newline + hf.render_block(entries, marker, newline)
-
-
-def write_atomically(path, data, mode):
-    """Replace ``path`` with ``data`` by a rename: a reader sees the old file or the new one, never a part."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 class ActionModule(ControllerAction):

@@ -19,6 +19,9 @@ same behaviour and messages, and skips the work when it is not needed:
   fast-pathed, so no secret escapes masking.
 - A list its action plugin sends as text (``from_plan.content``, the plan slice checked against its SHA-256
   here again) is parsed here, before validation: ansible-core would otherwise walk and deep-copy every object.
+- In place of a plan slice, its action may send a *probe* (``from_plan.fingerprint``, module_utils/fingerprints):
+  the list is then empty here and the probe is in ``probes``, by list path, for the module to compare the
+  target with.
 - ``invocation`` shows such a list as its length, not its content (the callback
   still prints every changed object from ``before``/``after``/``commands``).
 
@@ -178,6 +181,7 @@ class LargeListModule(AnsibleModule):
             self._large_lists.append(path)
             self._large_options[path] = dict(type="list", elements="dict", options=options)
         self._checked = {}
+        self.probes = {}  # list path -> the probe its action sent in place of the list (fingerprints)
         super(LargeListModule, self).__init__(argument_spec, **kwargs)
         for path, items in self._checked.items():
             _set(self.params, path, items)
@@ -192,6 +196,13 @@ class LargeListModule(AnsibleModule):
         super(LargeListModule, self)._load_params()
         for ref_path, list_path in self._plan_refs.items():
             ref = get_path(self.params, ref_path)
+            if isinstance(ref, dict) and ref.get("fingerprint") is not None and ref.get("content") is None:
+                _set(self.params, ref_path, None)
+                _set(self.params, list_path, [])
+                self.probes[list_path] = ref
+                if ref["fingerprint"].__class__ is not str or ref.get("keep").__class__ is not list:
+                    self._plan_error = self._plan_error or "%s: a probe needs fingerprint and keep" % ref_path
+                continue
             if not isinstance(ref, dict) or ref.get("content") is None:
                 continue
             _set(self.params, ref_path, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import copy
 
-from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils import fingerprints, reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import argspec
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
@@ -97,15 +97,26 @@ def gathered(resource, table, rows):
     return reconcile.sort_items(resource, [resource.full_normal(table.row_to_item(r)) for r in rows])
 
 
-def reconcile_table(module, db, cursor, resource, table, want, extra=None, protected=None, allow_empty=None):
+class ContentNeeded(Exception):
+    """A probed list (fingerprints) the table does not hold exactly: the module asks its action for the list."""
+
+
+def reconcile_table(module, db, cursor, resource, table, want, extra=None, protected=None, allow_empty=None,
+                    probe=None):
     """Read ``table`` once in the open transaction and plan it: (ops, statements, result). Raises
-    ReconcileError for a plan that must not run (a guard, a missing field). ``protected`` and ``allow_empty``
-    default to the module's options of those names."""
+    ReconcileError for a plan that must not run (a guard, a missing field), ContentNeeded when the table is not
+    exactly the ``probe``'s list. ``protected`` and ``allow_empty`` default to the module's options of those
+    names."""
     params = module.params
     protected = params.get("protected") or [] if protected is None else protected
     allow_empty = params["allow_empty"] if allow_empty is None else allow_empty
     rows = db.read_rows(cursor, table)
-    if _converged(table, want, rows, params["state"], protected):
+    if probe is not None:
+        if params["state"] not in fingerprints.PROBED_STATES or \
+                not fingerprints.rows_match(probe, RowForm(table), rows, protected):
+            raise ContentNeeded()
+        have, ops = rows, []  # exactly the list: of the rows only their number is reported
+    elif _converged(table, want, rows, params["state"], protected):
         have, ops = rows, []  # of the rows only their number is reported
     else:
         have = [table.row_to_item(r) for r in rows]
@@ -186,8 +197,9 @@ def run(module, resource, profile_key, extra=None):
 
 # One table of a call that reconciles several in one transaction (run_parts): its key in results, its name in
 # messages, its resource, TableMap and wanted items, the keys never deleted, whether an empty list may empty the
-# table, and extra(ops) for module-specific result keys.
-Part = collections.namedtuple("Part", "key where resource table want protected allow_empty extra")
+# table, extra(ops) for module-specific result keys, and the probe sent in place of its list (fingerprints).
+Part = collections.namedtuple("Part", "key where resource table want protected allow_empty extra probe",
+                              defaults=(None,))
 
 
 def run_parts(module, parts, name):
@@ -197,7 +209,8 @@ def run_parts(module, parts, name):
     Every table is read and planned before anything is written; the writes of all of them are committed together
     or not at all. Returns ``{"rendered": {key: items}, "commands": {key: statements}}`` for rendered,
     ``{"gathered": {key: items}}`` for gathered, else ``{"results": {key: result}}``; always with
-    ``statements_executed``. A refused plan or a database error fails the module, naming the part.
+    ``statements_executed``. A refused plan or a database error fails the module, naming the part. A probed part
+    whose table is not exactly its list stops the run before anything is written: ``{"needs_content": [where]}``.
     """
     state = module.params["state"]
     if state == "rendered":
@@ -227,7 +240,8 @@ def run_parts(module, parts, name):
         for part in parts:
             where = part.where
             ops, statements, results[part.key] = reconcile_table(
-                module, db, cursor, part.resource, part.table, part.want, part.extra, part.protected, part.allow_empty)
+                module, db, cursor, part.resource, part.table, part.want, part.extra, part.protected, part.allow_empty,
+                part.probe)
             planned.append((part, ops, statements))
         where = None
         every_statement = [statement for _p, _o, statements in planned for statement in statements]
@@ -240,6 +254,9 @@ def run_parts(module, parts, name):
                     check_written(module, db, cursor, part.resource, part.table, ops, results[part.key], where)
             where = None
         db.rollback()
+    except ContentNeeded:
+        db.rollback()
+        return dict(needs_content=[where], statements_executed=db.executed)
     except reconcile.ReconcileError as exc:
         db.rollback()
         module.fail_json(msg="%s: %s; nothing was written to any table" % (where, exc), statements_executed=db.executed)

@@ -12,6 +12,7 @@ is not set; they are used by ``replaced``/``overridden``, never injected into
 
 from __future__ import annotations
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import Field, Resource
 
 FLAGS = ("cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching")
@@ -110,3 +111,32 @@ DICOM_PEERS = Resource("dicom_peers", ["name"], dict([
 ]), required_on_create=("url",))
 CHOICES["manufacturer"] = ["Generic", "GenericNoWildcardInDates", "GenericNoUniversalWildcard", "StoreScp", "Vitrea",
                            "GE", "AgfaImpax", "EFilm2", "Syngo"]
+# option name -> Orthanc's JSON field
+MODALITY_FIELDS = dict([("ae_title", "AET"), ("host", "Host"), ("port", "Port"), ("manufacturer", "Manufacturer"),
+                        ("allow_echo", "AllowEcho"), ("allow_find", "AllowFind"), ("allow_find_worklist", "AllowFindWorklist"),
+                        ("allow_get", "AllowGet"), ("allow_move", "AllowMove"), ("allow_store", "AllowStore"),
+                        ("allow_n_action", "AllowNAction"), ("allow_event_report", "AllowEventReport"),
+                        ("allow_transcoding", "AllowTranscoding"), ("use_dicom_tls", "UseDicomTls"),
+                        ("local_ae_title", "LocalAet"), ("timeout", "Timeout")])
+# Orthanc 1.10 stores these manufacturers under another name (seen with PUT then GET); compare canonically.
+CANONICAL_MANUFACTURER = {"AgfaImpax": "GenericNoWildcardInDates", "StoreScp": "GenericNoUniversalWildcard",
+                          "EFilm2": "Generic", "Syngo": "Generic"}
+
+
+def canonical_modalities(items):
+    """The modalities with each manufacturer as Orthanc stores it."""
+    return [dict(item, manufacturer=CANONICAL_MANUFACTURER[item["manufacturer"]])
+            if item.get("manufacturer") in CANONICAL_MANUFACTURER else item for item in items]
+
+
+def modality_problems(items):
+    """What dicom_nodes refuses before any call: AE titles, host names and ports no DICOM peer can use."""
+    problems = []
+    for index, item in enumerate(items or []):
+        if item.get("ae_title") is not None and ae_title_problem(item["ae_title"]):
+            problems.append("modalities[%d].ae_title %r %s" % (index, item["ae_title"], ae_title_problem(item["ae_title"])))
+        if item.get("host") is not None and hostname_problem(item["host"]):
+            problems.append("modalities[%d].host %r %s" % (index, item["host"], hostname_problem(item["host"])))
+        if item.get("port") is not None and not 1 <= item["port"] <= 65535:
+            problems.append("modalities[%d].port %d is outside 1 to 65535" % (index, item["port"]))
+    return problems

@@ -225,6 +225,21 @@ statements_executed:
     one verifying read per changed table).
   returned: when connected
   type: int
+fingerprint_matched:
+  description:
+    - The parts the action plugin sent as a fingerprint (in place of the list), each found exactly so in its
+      table - the converged re-run's short way (module_utils/fingerprints).
+  returned: when the action plugin sent probes and every table matched
+  type: list
+  elements: str
+  sample: [network_management, sources, mappings.body_part]
+needs_content:
+  description:
+    - The parts whose table is not exactly the list their probe stands for (the action plugin then runs the
+      module again with the lists; a task never ends with it). Nothing was written.
+  returned: when the action plugin sent probes and a table differs
+  type: list
+  elements: str
 service_unreachable:
   description: On a database failure, true when the database could not be reached at all, false when it answered
     and refused.
@@ -287,7 +302,8 @@ def parts(module):
             extra = linking_result if name == "network_management" else None
             found.append(list_module.Part(name, name, resource, list_module.table_map(module, resource, profile_key),
                                           want, protected + (part.get("protected") or []),
-                                          params["allow_empty"] or bool(part.get("allow_empty")), extra))
+                                          params["allow_empty"] or bool(part.get("allow_empty")), extra,
+                                          module.probes.get("%s.config" % name)))
     mappings = params["mappings"] or {}
     tables = mappings.get("config") or {}
     for table in TABLES:
@@ -295,7 +311,8 @@ def parts(module):
         if (table in params["gather"]) if gathering else (want is not None):
             found.append(list_module.Part(table, "mappings.%s" % table, MAPPING_ROWS,
                                           list_module.table_map(module, MAPPING_ROWS, table), want, protected,
-                                          params["allow_empty"] or bool(mappings.get("allow_empty")), None))
+                                          params["allow_empty"] or bool(mappings.get("allow_empty")), None,
+                                          module.probes.get("mappings.config.%s" % table)))
     return found
 
 
@@ -340,6 +357,8 @@ def main():
 
     out = list_module.run_parts(module, found, "config_database")
     executed = out["statements_executed"]
+    if "needs_content" in out:  # a probed table is not exactly its list: the action sends the lists
+        module.exit_json(changed=False, needs_content=out["needs_content"], statements_executed=executed)
     if "rendered" in out:
         module.exit_json(changed=False, rendered=shaped(out["rendered"]), commands=shaped(out["commands"]))
     if params["state"] == "gathered":
@@ -350,6 +369,8 @@ def main():
         result["mappings"] = dict(changed=any(r["changed"] for r in result["mappings"].values()),
                                   tables=result["mappings"])
     result.update(changed=any(r["changed"] for r in results.values()), statements_executed=executed)
+    if module.probes:  # every probed table held exactly its list
+        result["fingerprint_matched"] = [part.where for part in found if part.probe is not None]
     result.update(list_module.diffs(module, results, [(part.key, part.where) for part in found]))
     module.exit_json(**result)
 

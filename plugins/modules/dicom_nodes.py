@@ -187,6 +187,20 @@ calls:
   description: Number of HTTP requests made.
   returned: when connected
   type: int
+fingerprint_matched:
+  description:
+    - C([modalities]) when the action plugin sent the list as a fingerprint and the registry held exactly that
+      list - the converged re-run's short way (module_utils/fingerprints).
+  returned: when the action plugin sent a probe and the registry matched
+  type: list
+  elements: str
+needs_content:
+  description:
+    - C([modalities]) when the registry is not exactly the list the action plugin's probe stands for (the action
+      then runs the module again with the list; a task never ends with it). Nothing was changed.
+  returned: when the action plugin sent a probe and the registry differs
+  type: list
+  elements: str
 service_unreachable:
   description: On failure, true when the Orthanc did not answer at all (refused, no route, timeout), false when it
     answered and refused; drift reports tell the two apart with it.
@@ -194,32 +208,17 @@ service_unreachable:
   type: bool
 """
 
-from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils import fingerprints, reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, DICOM_PEERS, argspec
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
+    DICOM_MODALITIES, DICOM_PEERS, MODALITY_FIELDS, argspec, canonical_modalities, modality_problems)
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import OrthancClient, OrthancError, quote_id
 
-# option name -> Orthanc's JSON field
-MODALITY_FIELDS = dict([("ae_title", "AET"), ("host", "Host"), ("port", "Port"), ("manufacturer", "Manufacturer"),
-                        ("allow_echo", "AllowEcho"), ("allow_find", "AllowFind"), ("allow_find_worklist", "AllowFindWorklist"),
-                        ("allow_get", "AllowGet"), ("allow_move", "AllowMove"), ("allow_store", "AllowStore"),
-                        ("allow_n_action", "AllowNAction"), ("allow_event_report", "AllowEventReport"),
-                        ("allow_transcoding", "AllowTranscoding"), ("use_dicom_tls", "UseDicomTls"),
-                        ("local_ae_title", "LocalAet"), ("timeout", "Timeout")])
 # a modality as GET /modalities?expand returns it (every field; the name is the registry's key)
 MODALITY_FORM = DICOM_MODALITIES.record_form(MODALITY_FIELDS)
 PEER_FIELDS = dict([("url", "Url"), ("username", "Username"), ("password", "Password")])
 MASK = "********"
-# Orthanc 1.10 stores these manufacturers under another name (seen with PUT then GET); compare canonically.
-CANONICAL_MANUFACTURER = {"AgfaImpax": "GenericNoWildcardInDates", "StoreScp": "GenericNoUniversalWildcard",
-                          "EFilm2": "Generic", "Syngo": "Generic"}
-
-
-def canonical(items):
-    return [dict(item, manufacturer=CANONICAL_MANUFACTURER[item["manufacturer"]])
-            if item.get("manufacturer") in CANONICAL_MANUFACTURER else item for item in items]
 
 
 def from_orthanc(registry, fields):
@@ -244,14 +243,7 @@ def to_orthanc(item, fields):
 
 
 def check_input(module):
-    problems = []
-    for index, item in enumerate(module.params["modalities"] or []):
-        if item.get("ae_title") is not None and ae_title_problem(item["ae_title"]):
-            problems.append("modalities[%d].ae_title %r %s" % (index, item["ae_title"], ae_title_problem(item["ae_title"])))
-        if item.get("host") is not None and hostname_problem(item["host"]):
-            problems.append("modalities[%d].host %r %s" % (index, item["host"], hostname_problem(item["host"])))
-        if item.get("port") is not None and not 1 <= item["port"] <= 65535:
-            problems.append("modalities[%d].port %d is outside 1 to 65535" % (index, item["port"]))
+    problems = modality_problems(module.params["modalities"])
     if problems:
         module.fail_json(msg="refused before any call: " + "; ".join(problems))
 
@@ -279,7 +271,7 @@ def run(module):
     p = module.params
     state = p["state"]
     check_input(module)
-    want_m = canonical(p["modalities"] or [])
+    want_m = canonical_modalities(p["modalities"] or [])
     # Orthanc stores a peer's URL with a trailing slash
     want_p = None if p["peers"] is None else [dict(i, url=i["url"].rstrip("/") + "/") if i.get("url") else i for i in p["peers"]]
     if state == "rendered":
@@ -299,7 +291,12 @@ def run(module):
                              calls=len(client.calls))
         registry = client.modalities()
         guards = dict(protected=p["protected"], allow_empty=p["allow_empty"], max_deletions=p["max_deletions"])
-        if reconcile.unchanged(MODALITY_FORM, want_m, registry, state, p["protected"]):
+        probe = module.probes.get("modalities")
+        if probe is not None:  # the action sent the list's fingerprint in its place (module_utils/fingerprints)
+            if state not in fingerprints.PROBED_STATES or not fingerprints.records_match(probe, registry, p["protected"]):
+                module.exit_json(changed=False, needs_content=["modalities"], calls=len(client.calls))
+            have_m, ops_m = registry, []  # exactly the list
+        elif reconcile.unchanged(MODALITY_FORM, want_m, registry, state, p["protected"]):
             have_m, ops_m = registry, []  # converged: compared in Orthanc's own form (result() counts have_m)
         else:
             have_m = full_from_orthanc(DICOM_MODALITIES, registry, MODALITY_FIELDS)
@@ -332,6 +329,8 @@ def run(module):
             apply(client, ops_p, PEER_FIELDS, "peers", result)
             verify(module, client, have_m, ops_m)
         result["calls"] = len(client.calls)
+        if probe is not None:
+            result["fingerprint_matched"] = ["modalities"]
     except reconcile.ReconcileError as exc:
         module.fail_json(msg=str(exc), calls=len(client.calls))
     except OrthancError as exc:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 
 from ansible.release import __version__ as ansible_version
+
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files import write_atomically
 
 FORMAT = 1
 # the collection's plugins (this file is plugins/plugin_utils/plan_cache.py): any change to them re-plans
@@ -88,7 +89,5 @@ def save(plan_file, key, result):
     path = cache_path(plan_file)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     entry = {"format": FORMAT, "key": key, "plan_file": _stamp(plan_file), "result": result}
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".plan-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(entry, out, sort_keys=True, separators=(",", ":"))
-    os.replace(temporary, path)  # atomic: a concurrent run reads the old entry or the new one
+    # atomic: a concurrent run reads the old entry or the new one
+    write_atomically(path, json.dumps(entry, sort_keys=True, separators=(",", ":")).encode("utf-8"), 0o600)

@@ -10,15 +10,23 @@ hash and sends its text, compressed (plan_reference.packed), to the module in ``
 again and takes the list as ``LIST_OPTION``. A task's own list of 100 items or more is sent the same way, as
 its JSON text (plan_reference.list_as_text); a smaller one, or one holding values JSON has no type for, is
 sent as it is.
+
+An action that can (``probes``) first sends, in place of each slice, its fingerprint in the target's form
+(module_utils/fingerprints, computed once per slice and kept beside it): a converged target is recognised by
+the module without the list moving, being checked or put in the target's form. When a target differs the
+module says so (``needs_content``), having changed nothing, and the action runs it again with the lists.
 """
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.impax.cluster_link.plugins.module_utils import fingerprints
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import exact_item
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import get_path, list_as_text, packed
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import leave_inherited_objects_alone
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import (
+    PlanSliceError, derived, load_slice, read_slice)
 
 
 def resolved_reference(ref):
@@ -65,6 +73,16 @@ def resolve_lists(args, pairs):
     return None
 
 
+def slice_probe(ref, name, form, options, protected, problems=None, prepare=None):
+    """The probe standing for a slice's list (fingerprints.probe), or None when the module must see the list.
+    ``name`` names the fingerprint kept beside the slice: it must change with the code and the target's form."""
+    if not isinstance(ref, dict) or not ref.get("file") or not ref.get("sha256"):
+        return None
+    value = derived(ref, name, lambda: fingerprints.wanted(
+        form, load_slice(ref, ref.get("drop_keys") or ()), lambda item: exact_item(options, item), problems, prepare))
+    return fingerprints.probe(value["fingerprint"], value["keys"], protected) if value else None
+
+
 class PlanFedAction(ActionBase):
     LIST_OPTION = "config"
 
@@ -72,10 +90,28 @@ class PlanFedAction(ActionBase):
         """(reference path, list path) of each list the module takes from the plan; dotted for a suboption."""
         return [("from_plan", self.LIST_OPTION)]
 
+    def probes(self, args):
+        """{reference path: probe} for the slices the module may find its target already holds exactly
+        (slice_probe); raises PlanSliceError, ValueError, TypeError... for arguments the module must judge."""
+        return {}
+
     def run(self, tmp=None, task_vars=None):
         leave_inherited_objects_alone()
         result = super(PlanFedAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
+        try:
+            probes = self.probes(args) if args.get("state") in fingerprints.PROBED_STATES else {}
+        except (PlanSliceError, ValueError, TypeError, KeyError, AttributeError):
+            probes = {}  # the lists go to the module, which reports what is wrong with them
+        if probes:
+            probing = dict(args)
+            for path, probe in probes.items():
+                _put(probing, path, probe)
+            if resolve_lists(probing, [pair for pair in self.lists() if pair[0] not in probes]) is None:
+                out = self.run_with_list(probing, task_vars)
+                if not out.get("needs_content"):
+                    result.update(out)
+                    return result
         error = resolve_lists(args, self.lists())
         if error:
             result.update(failed=True, msg=error)

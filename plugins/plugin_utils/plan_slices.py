@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import SliceError, slice_items
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files import write_atomically
 
 # The per-cluster lists written as slices, and the module option each one feeds.
 CLUSTER_LISTS = ("network_management", "sources", "gateway_modalities")
@@ -36,11 +36,7 @@ def _write(directory, value, written):
     digest = hashlib.sha256(data).hexdigest()
     path = os.path.join(directory, digest + ".json")
     if path not in written and not _holds(path, digest):
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".slice-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)  # atomic: a reader never sees half a file
+        write_atomically(path, data, 0o644)
     written.add(path)
     return {"file": path, "sha256": digest}
 
@@ -109,10 +105,14 @@ def read_slice(ref):
 def derived(ref, name, compute):
     """A small JSON value computed from a slice, kept beside it as ``<sha256>.<name>.json`` so the next task (or
     run: slices outlive runs) takes it instead of computing it again. ``name`` must change whenever what
-    ``compute`` returns would (it carries a code digest); ``compute()`` returning None is not kept. Only for
-    references without ``drop_keys`` (other views of the slice): None is computed each time otherwise."""
-    if ref.get("drop_keys") or not ref.get("file") or not ref.get("sha256"):
+    ``compute`` returns would (it carries a code digest); a reference's ``drop_keys`` (another view of the slice)
+    are part of the name. ``compute()`` returning None is not kept; a reference without a file is computed each
+    time."""
+    if not ref.get("file") or not ref.get("sha256"):
         return compute()
+    drop_keys = sorted(str(key) for key in ref.get("drop_keys") or ())
+    if drop_keys:
+        name += "-" + hashlib.sha256(json.dumps(drop_keys).encode("utf-8")).hexdigest()[:12]
     path = os.path.join(os.path.dirname(str(ref["file"])), "%s.%s.json" % (ref["sha256"], name))
     try:
         with open(path, "rb") as handle:
@@ -122,11 +122,8 @@ def derived(ref, name, compute):
     value = compute()
     if value is not None:
         try:
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".derived-")
-            with os.fdopen(handle, "w") as out:
-                json.dump(value, out)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)  # atomic: tasks on other nodes read it concurrently
+            # atomic: tasks on other nodes read it concurrently
+            write_atomically(path, json.dumps(value).encode("utf-8"), 0o644)
         except OSError:
             pass  # a read-only plan directory: computed again next time
     return value

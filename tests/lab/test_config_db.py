@@ -367,3 +367,49 @@ def test_mapping_tables_reports_a_value_the_database_rewrites(lab_postgresql):
     assert result["changed"] and not result.get("failed"), result
     assert result["tables"]["specialty"]["after"] == [{"pattern": "%WHISPER%", "rule": 4244, "label": "QUIET"}]
     assert any(w.startswith("mapping_rows.specialty: the database holds something else") for w in result["warnings"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_config_database_recognises_a_converged_database_from_the_plan_fingerprints(lab_postgresql, engine, tmp_path):
+    """From plan slices under overridden, a converged database is recognised from the rows' fingerprint (the lists
+    are not sent); a table edited by hand is not, nothing is written by the probe, and the lists then repair it."""
+    from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
+    before = everything_now(engine)
+    assert before["network_management"] and before["mappings"]["body_part"], "the lab's harbor has rows to start with"
+    wanted = dict(network_management=before["network_management"] + [LINKED_CM], sources=before["sources"] + [SOURCE],
+                  gateway_modalities=[], mappings={"body_part": before["mappings"]["body_part"],
+                                                   "specialty": before["mappings"]["specialty"] + [ROW]})
+    refs = write_slices({"hosts_table": [], "clusters": {"harbor": wanted}}, str(tmp_path))["harbor"]
+    hand_made = dict(LINKED_CM, ae_title="HAND_MADE", station_name="HAND_MADE")
+    args = dict(state="overridden", network_management={"from_plan": refs["network_management"], "protected": ["HAND_MADE"]},
+                sources={"from_plan": refs["sources"]},
+                mappings={"from_plan": {"body_part": refs["mappings"]["body_part"], "specialty": refs["mappings"]["specialty"]}})
+    probed = ["network_management", "sources", "mappings.body_part", "mappings.specialty"]
+    try:
+        check = task("config_database", args, engine, check=True)
+        assert check["changed"] and "fingerprint_matched" not in check, check  # the lists went: a change to plan
+        assert everything_now(engine) == before, "check mode wrote something"
+        first = task("config_database", args, engine)
+        assert first["changed"] and first["network_management"]["commands"] == check["network_management"]["commands"]
+
+        again = task("config_database", args, engine, check=True, diff=True)
+        assert not again["changed"] and again["fingerprint_matched"] == probed, again
+        assert again["statements_executed"] == 4 and again["network_management"]["count_before"] == len(wanted["network_management"])
+        assert [d["before"] for d in again["diff"]] == [{}] * 4
+
+        # a hand-made station the estate protects is kept, and the rest still recognised
+        assert task("network_stations", dict(state="merged", config=[hand_made]), engine)["changed"]
+        kept = task("config_database", args, engine)
+        assert not kept["changed"] and kept["fingerprint_matched"] == probed, kept
+
+        # one value edited by hand: the probe writes nothing, the lists repair exactly that row
+        with contextlib.closing(connect(engine)) as db:
+            db.execute("UPDATE specialty_mapping SET specialty = 'EDITED' WHERE source_pattern = '%CONFIG DATABASE%'")
+        repair = task("config_database", args, engine, diff=True)
+        assert repair["changed"] and "fingerprint_matched" not in repair, repair
+        assert [(c["op"], c["key"]) for c in repair["mappings"]["tables"]["specialty"]["commands"]] == [("update", ROW["pattern"])]
+        assert not repair["network_management"]["changed"] and not repair["sources"]["changed"]
+        assert task("config_database", args, engine)["fingerprint_matched"] == probed
+    finally:
+        restored = task("config_database", dict(full(before), allow_empty=True), engine)
+        assert not restored.get("failed") and everything_now(engine) == before, restored

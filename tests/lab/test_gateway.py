@@ -51,8 +51,10 @@ def test_gateway_push_check_mode_and_repair(linked):
     assert "HBR_CM" not in harbor, "a gateway does not register its own CM"
     assert sorted(api("harbor").get("/peers")) == ["summit", "valley"]
 
-    again, _seconds = playbook("link-clusters.yml", "--tags", "gateway")
+    again, _seconds = playbook("link-clusters.yml", "--tags", "gateway", "-v")
     assert all(r["changed"] == 0 for h, r in recap(again.stdout).items() if h in CM_NODES), again.stdout
+    # each converged registry recognised from the plan's fingerprint (the list itself not sent)
+    assert again.stdout.count("fingerprint_matched:") == len(CM_NODES), again.stdout[-3000:]
 
     # out of band: a modality deleted at valley, a permission flipped at summit
     api("valley").request("DELETE", "/modalities/SMT_CM")
@@ -62,9 +64,10 @@ def test_gateway_push_check_mode_and_repair(linked):
     drift = run_task("summit-cm01", "impax.cluster_link.dicom_nodes",
                      dict(url="http://summit-cm01:8042", username="impax", password="lab-gateway-secret", state="gathered"))
     assert [m["allow_find"] for m in drift["gathered"]["modalities"] if m["name"] == "HBR_CM"] == [False]
-    fix, _seconds = playbook("link-clusters.yml", "--tags", "gateway")
+    fix, _seconds = playbook("link-clusters.yml", "--tags", "gateway", "-v")
     changed = dict((h, r["changed"]) for h, r in recap(fix.stdout).items() if h in CM_NODES)
     assert changed == {"harbor-cm01": 0, "valley-cm01": 1, "summit-cm01": 1}, changed
+    assert fix.stdout.count("fingerprint_matched:") == 1, "only harbor's registry was as planned"
     assert "SMT_CM" in registry("valley") and registry("summit")["HBR_CM"]["AllowFind"]
 
 

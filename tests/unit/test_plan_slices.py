@@ -111,7 +111,11 @@ def test_a_value_derived_from_a_slice_is_computed_once_and_kept_beside_it(plan, 
     assert derived(ref, "count-v1", count) == first and len(calls) == 1      # kept: not computed again
     assert os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".count-v1.json"))
     assert derived(ref, "count-v2", count) == first and len(calls) == 2      # another code digest: computed
-    assert derived(dict(ref, drop_keys=["comment"]), "count-v1", count) == first and len(calls) == 3  # other view
+    view = dict(ref, drop_keys=["comment"])  # another view of the slice: a value of its own, kept as well
+    assert derived(view, "count-v1", count) == first and len(calls) == 3
+    assert derived(dict(view, drop_keys=["comment"]), "count-v1", count) == first and len(calls) == 3
+    assert derived(dict(ref, drop_keys=["comment", "x"]), "count-v1", count) == first and len(calls) == 4
+    calls.pop()
     assert derived(ref, "nothing-v1", lambda: None) is None
     assert not os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".nothing-v1.json"))
     # a broken kept value is computed again

@@ -241,6 +241,8 @@ class RowForm(object):
         position = dict((path, i) for i, (path, unused, unused) in enumerate(table_map.columns))
         self._key = [(position[part], resource.fields[part]) for part in resource.key if part in position]
         self._required = [position[part] for part in resource.required_on_create if part in position]
+        self._text_key = self._key[0][0] if len(self._key) == 1 == len(resource.key) and \
+            self._key[0][1].kind == "str" else None
 
     def keyed(self, item):
         """(the object's key, the row that holds ``full_normal(item)``); (None, None) when no row can."""
@@ -257,6 +259,12 @@ class RowForm(object):
 
     def records(self, rows):
         """{object key: row} of the rows as read; None when two rows have one key (plan() reports it)."""
+        if self._text_key is not None:
+            # one text key column: a text value is its own key (decode and Field.normalise keep it as it is)
+            i = self._text_key
+            records = dict((row[i], tuple(row)) for row in rows)
+            if len(records) == len(rows) and all(key.__class__ is str for key in records):
+                return records
         records = {}
         single = len(self._key) == 1
         decode = TableMap.decode

@@ -141,3 +141,34 @@ def test_a_gateway_registry_matches_only_when_it_is_exactly_the_list():
     # the module keeps only what it is told to protect, whatever the probe says
     assert not fingerprints.records_match(modality_probe(want, ["HAND"]), hand_made, [])
     assert modality_probe([modality("CT1", ae_title="A" * 17)]) is None  # refused before any call by the module
+
+
+def test_the_database_action_probes_each_slice_once_per_profile_and_engine(tmp_path):
+    import os
+    from ansible_collections.impax.cluster_link.plugins.action.config_database import ActionModule
+    from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
+    station = {"ae_title": "CM1", "station_name": "CM1", "host": "cm1", "kind": "cm", "home_cluster": "harbor"}
+    rows = [{"pattern": "%HEAD%", "rule": 10, "label": "HEAD"}]
+    refs = write_slices({"hosts_table": [], "clusters": {"harbor": {
+        "network_management": [station], "sources": [], "gateway_modalities": [],
+        "mappings": {"body_part": rows, "specialty": [dict(rows[0], rule="10")]}}}}, str(tmp_path))["harbor"]
+    args = dict(state="overridden", protected=["OLD"],
+                network_management={"from_plan": dict(refs["network_management"], drop_keys=["kind", "home_cluster"]),
+                                    "protected": ["CM1", "HAND"]},
+                sources={"from_plan": refs["sources"]},
+                mappings={"from_plan": {"body_part": refs["mappings"]["body_part"],
+                                        "specialty": refs["mappings"]["specialty"]}})
+    probes = ActionModule.probes(ActionModule, args)
+    # the sources' empty list (a guard's business) and a rule given as text (the module converts it) are sent
+    assert sorted(probes) == ["mappings.from_plan.body_part", "network_management.from_plan"]
+    assert probes["network_management.from_plan"]["keep"] == ["HAND", "OLD"]  # protected, and not in the list
+    assert probes["mappings.from_plan.body_part"]["keep"] == ["OLD"]
+    kept = sorted(name for name in os.listdir(str(tmp_path)) if ".rows-" in name)
+    assert len(kept) == 2, kept  # computed once per slice, kept beside it
+    assert ActionModule.probes(ActionModule, args) == probes
+    assert sorted(ActionModule.probes(ActionModule, dict(args, database={"engine": "postgresql"}))) == sorted(probes)
+    assert len([name for name in os.listdir(str(tmp_path)) if ".rows-" in name]) == 4  # another engine: its own
+    # without the meta keys dropped the items are not what the module's argument spec takes
+    assert "network_management.from_plan" not in ActionModule.probes(
+        ActionModule, dict(args, network_management={"from_plan": refs["network_management"]}))
+    assert ActionModule.probes(ActionModule, dict(args, database={"engine": "db2"})) == {}

@@ -5,9 +5,9 @@
 
 Why: in a converged re-run of a large estate, the database and gateway tasks spent most of their time moving,
 checking and putting in the target's form thousands of objects the target already held (bench/rollout_scale.py).
-The action plugin computes the fingerprint of a plan slice once (``wanted_rows`` / ``wanted_records``, kept
-beside the slice by plan_slices.derived) and sends the module a *probe* in place of the list: the fingerprint, and
-the protected keys the list does not hold. The module reads the target as always and fingerprints what it read
+The action plugin computes the fingerprint of a plan slice once (``wanted``, kept beside the slice by
+plan_slices.derived) and sends the module a *probe* in place of the list (``probe``): the fingerprint, and the
+protected keys the list does not hold. The module reads the target as always and fingerprints what it read
 (``rows_match`` / ``records_match``): equal, the target holds exactly the list and there is nothing to do; else
 the module asks for the list (``needs_content``) and the action runs it again with the list, the usual way.
 

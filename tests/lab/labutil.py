@@ -18,8 +18,11 @@ CMS = ["harbor-cm01", "valley-cm01", "summit-cm01"]
 
 
 def environ(**extra):
+    """The environment of a command run in ROOT. PWD says ROOT too: the roles put their controller files under
+    the current directory's build/ (the hosts files for unmanaged machines), and a bench started from bench/
+    would otherwise write them there, the next run from ROOT writing them again (a change)."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               PATH=BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_NOCOLOR="1")
+               PATH=BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_NOCOLOR="1", PWD=ROOT)
     env.update(extra)
     return env
 

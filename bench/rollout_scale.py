@@ -2,14 +2,16 @@
 
 Measured in one run, on the lab:
   - link-clusters.yml: first rollout, and converged re-runs (min and median of 3; each takes the plan the run
-    before kept), and one with -e impax_plan_cache=false (planning again); the converged re-runs again with the
-    grown station and mapping files as JSON instead of YAML (the same estate: Ansible's YAML loader is most of
-    loading it), after one run that plans that inventory;
+    before kept), each both as a run on its own (making its SSH connections to the nodes) and right after another
+    run (through the connections Ansible keeps open a minute); one with -e impax_plan_cache=false (planning
+    again); the converged re-runs again with the grown station and mapping files as JSON instead of YAML (the same
+    estate: Ansible's YAML loader is most of loading it), after one run that plans that inventory;
   - the floor of any ansible-playbook run of this estate: one that only loads the inventory for every node
     (YAML and JSON), min of 3;
-  - a direct Python script doing the converged re-run's reads (every hosts file over SSH, every configuration
-    database table, every Orthanc registry); reported also with the estate's own files read (C YAML loader), the
-    desired state such a script would need to compare with;
+  - a direct Python script doing the converged re-run's reads, node after node (every hosts file and every table
+    of each cluster's SQLite database over SSH, one session per node; every Orthanc registry over HTTP), in the
+    same rounds as the re-runs and like them both making its SSH connections and through the open ones; reported
+    also with the estate's own files read (C YAML loader), the desired state such a script would compare with;
   - the way people do it without this collection, one task iteration per item: ansible.builtin.lineinfile
     per hosts entry and ansible.builtin.uri per Orthanc modality, timed on a sample of --sample items and
     extrapolated to every item of the estate (said so in the output).
@@ -103,20 +105,43 @@ def ansible_floor(inventory):
     return seconds
 
 
-def direct_reads():
-    """What a converged re-run must read, done by a plain script: 9 hosts files, 3 databases, 3 registries."""
+# The direct script's read on a node, in one SSH session: its hosts file and, on a cluster's database node, every
+# table of the embedded SQLite database (a controller reaches a cluster's SQLite file only through its node, as
+# the config_database module does)
+NODE_READ = """
+import json, sqlite3, sys
+sys.stdout.write(open("/etc/hosts").read())
+if len(sys.argv) > 1:
+    db = sqlite3.connect(sys.argv[1])
+    for table in ("network_station", "source_station", "body_part_mapping", "specialty_mapping",
+                  "patient_location_mapping"):
+        json.dump(db.execute("SELECT * FROM %s" % table).fetchall(), sys.stdout)
+"""
+# Ansible's connections to the lab nodes, as inventories/lab/group_vars/impax_clusters/connection.yml opens them
+ANSIBLE_MASTERS = ["-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o", "ControlPath=%s/cp/%%h" % LAB_DIR]
+
+
+def close_connections():
+    """End the SSH connections Ansible keeps open to the lab nodes (ControlPersist): the next run opens them again,
+    as a run that does not follow another within a minute - a scheduled drift check, a script run - does."""
+    folder = os.path.join(LAB_DIR, "cp")
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        subprocess.run(["ssh", "-o", "ControlPath=%s" % os.path.join(folder, name), "-O", "exit", name],
+                       capture_output=True, check=False)
+
+
+def direct_reads(open_connections=False):
+    """What a converged re-run must read, done by a plain script, node after node: 9 hosts files and 3 databases over
+    SSH (one session per node), 3 gateway registries over HTTP. With ``open_connections`` through the connections
+    Ansible keeps open (a script run right after ansible-playbook), else each node's SSH connection is made anew."""
     import base64
     import http.client
-    import sqlite3
     start = time.perf_counter()
-    config = os.path.join(LAB_DIR, "ssh", "config")
+    config = ["-F", os.path.join(LAB_DIR, "ssh", "config")] + (ANSIBLE_MASTERS if open_connections else [])
     for node in NODES:
-        subprocess.run(["ssh", "-F", config, node, "cat /etc/hosts"], capture_output=True, check=True)
-    for cluster in CLUSTERS:
-        db = sqlite3.connect(os.path.join(LAB_DIR, "db", "%s.sqlite" % cluster))
-        for table in ("network_station", "source_station", "body_part_mapping", "specialty_mapping", "patient_location_mapping"):
-            db.execute("SELECT * FROM %s" % table).fetchall()
-        db.close()
+        database = [os.path.join(LAB_DIR, "db", "%s.sqlite" % node.split("-")[0])] if node.endswith("-db01") else []
+        subprocess.run(["ssh"] + config + [node, sys.executable, "-"] + database, input=NODE_READ.encode(),
+                       capture_output=True, check=True)
     auth = "Basic " + base64.b64encode(b"impax:lab-gateway-secret").decode()
     for ip in ADDRESSES.values():
         conn = http.client.HTTPConnection(ip, 8042)
@@ -125,6 +150,28 @@ def direct_reads():
             conn.getresponse().read()
         conn.close()
     return time.perf_counter() - start
+
+
+def converged_rounds(inventory, rounds):
+    """Converged re-runs and the direct script's reads, in ``rounds`` rounds of: a run making its SSH connections, a
+    run right after it (connections open), the script through those open connections, the script making its own.
+    ({"new"/"open"/"reads"/"reads_open": [seconds of each round]}, changed tasks in any of the runs)."""
+    times = {"new": [], "open": [], "reads": [], "reads_open": []}
+    changed = 0
+    for unused in range(rounds):
+        close_connections()
+        for kind in ("new", "open"):
+            seconds, count = rollout(inventory)
+            times[kind].append(seconds)
+            changed = max(changed, count)
+        times["reads_open"].append(direct_reads(open_connections=True))
+        close_connections()
+        times["reads"].append(direct_reads())
+    return times, changed
+
+
+def min_median(values):
+    return [round(min(values), 2), round(sorted(values)[len(values) // 2], 2)]
 
 
 def estate_reads(inventory):
@@ -193,20 +240,18 @@ def main():
     assert result.returncode == 0, result.stdout
     try:
         first, first_changed = rollout(inventory)
-        # converged re-runs, three of each, measured as the direct reads are (the fastest; the median too)
-        runs = [rollout(inventory) for unused in range(3)]
-        again, again_changed = min(s for s, c in runs), max(c for s, c in runs)  # any change in any re-run shows
+        # converged re-runs and the direct script, side by side in rounds: each as a run on its own (SSH
+        # connections made anew) and right after a run (through the connections Ansible keeps open)
+        yaml_runs, yaml_changed = converged_rounds(inventory, 3)
         # the same without the kept plan: what a re-run costs after any change to the inventory
         replanning, unused = rollout(inventory, "-e", "impax_plan_cache=false")
         # the same estate with the two grown files as JSON: nothing to change, only the inventory reads faster. One
         # run first, so that the re-runs take the plan it kept, as the YAML ones do
         json_inventory = grown_inventory(args.stations, args.rows, json_lists=True)
         rollout(json_inventory)
-        runs_json = [rollout(json_inventory) for unused in range(3)]
-        again_json, again_json_changed = min(s for s, c in runs_json), max(c for s, c in runs_json)
+        json_runs, json_changed = converged_rounds(json_inventory, 3)
         floor = min(ansible_floor(inventory) for unused in range(3))
         floor_json = min(ansible_floor(json_inventory) for unused in range(3))
-        reads = min(direct_reads() for unused in range(3))
         estate = min(estate_reads(inventory) for unused in range(3))
         per_item = per_item_sample(args.sample)
     finally:
@@ -217,26 +262,38 @@ def main():
     for cluster in plan["clusters"].values():
         items += len(cluster["network_management"]) + len(cluster["sources"]) + len(cluster["gateway_modalities"])
         items += sum(len(rows) for rows in cluster["mappings"].values())
+    # the script's reads do not depend on the inventory: its six rounds together
+    reads = min(yaml_runs["reads"] + json_runs["reads"])
+    reads_open = min(yaml_runs["reads_open"] + json_runs["reads_open"])
+    again, again_open, again_json = min(yaml_runs["new"]), min(yaml_runs["open"]), min(json_runs["new"])
     figures = {
         "estate": "3 clusters, %d more stations each, %d more rows per mapping table per cluster" % (args.stations, args.rows),
         "items_managed": items,
         "first_rollout_seconds": round(first, 1), "first_rollout_changed_tasks": first_changed,
-        "converged_rerun_seconds": round(again, 2), "converged_rerun_changed_tasks": again_changed,
-        "converged_rerun_median_seconds": round(sorted(s for s, c in runs)[1], 2),
-        "converged_rerun_json_lists_seconds": round(again_json, 2),
-        "converged_rerun_json_lists_changed_tasks": again_json_changed,
-        "converged_rerun_json_lists_median_seconds": round(sorted(s for s, c in runs_json)[1], 2),
+        # [min, median] of 3; a run on its own (making its SSH connections), and right after another (open ones)
+        "converged_rerun_seconds": min_median(yaml_runs["new"]),
+        "converged_rerun_open_connections_seconds": min_median(yaml_runs["open"]),
+        "converged_rerun_changed_tasks": yaml_changed,
+        "converged_rerun_json_lists_seconds": min_median(json_runs["new"]),
+        "converged_rerun_json_lists_open_connections_seconds": min_median(json_runs["open"]),
+        "converged_rerun_json_lists_changed_tasks": json_changed,
         "converged_rerun_planning_again_seconds": round(replanning, 2),
-        "direct_script_reads_seconds": round(reads, 2),
+        # [min, median] of 6
+        "direct_script_reads_seconds": min_median(yaml_runs["reads"] + json_runs["reads"]),
+        "direct_script_reads_open_connections_seconds": min_median(yaml_runs["reads_open"] + json_runs["reads_open"]),
+        # like for like, by the minimums: both making their SSH connections, or both through open ones
         "converged_vs_direct_reads": round(again / reads, 2),
         "converged_json_lists_vs_direct_reads": round(again_json / reads, 2),
+        "converged_vs_direct_reads_open_connections": round(again_open / reads_open, 2),
+        # the basis of the figures before stop 22: the run through open connections, the script making its own
+        "converged_open_connections_vs_direct_reads": round(again_open / reads, 2),
         # any ansible-playbook run of this estate starts with this much: Ansible and the inventory, no work
         "ansible_floor_seconds": round(floor, 2),
         "ansible_floor_json_lists_seconds": round(floor_json, 2),
         "ansible_floor_vs_direct_reads": round(floor / reads, 2),
         # the same script when it also reads the estate's files (the desired state it would compare with)
         "direct_script_reads_and_estate_files_seconds": round(reads + estate, 2),
-        "converged_vs_direct_reads_and_estate_files": round(again / (reads + estate), 1),
+        "converged_vs_direct_reads_and_estate_files": round(again / (reads + estate), 2),
         "per_item_seconds_per_item (sampled on %d items x 3 loops)" % args.sample: round(per_item, 4),
         "per_item_extrapolated_seconds": round(per_item * items),
         "speedup_converged_vs_per_item": round(per_item * items / again),

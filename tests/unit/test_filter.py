@@ -1,4 +1,4 @@
-"""The mapping_test filter and the rule reference in docs/rules.md."""
+"""The collection's filters (mapping_test, without_keys, gateway_peers) and the rule reference in docs/rules.md."""
 
 import os
 import re
@@ -7,6 +7,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.impax.cluster_link.plugins.filter.gateway_peers import gateway_peers
 from ansible_collections.impax.cluster_link.plugins.filter.mapping import mapping_test
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import RULES
 
@@ -42,3 +43,28 @@ def test_without_keys():
         without_keys(items, "kind")
     with pytest.raises(AnsibleFilterError):
         without_keys([1], ["kind"])
+
+
+def test_gateway_peers_reads_each_nodes_url_and_credentials():
+    hostvars = {
+        "valley-cm01": {"impax_cluster": {"gateway": {"url": "http://valley-cm01:8042"}},
+                        "impax_gateway_username": "impax", "impax_gateway_password": "s3cret"},
+        "summit-cm01": {"impax_cluster": {"gateway": {"url": "https://summit-cm01:8043"}}},
+    }
+    peers = gateway_peers([{"cluster": "valley", "node": "valley-cm01"}, {"cluster": "summit", "node": "summit-cm01"}],
+                          hostvars)
+    assert peers == [{"name": "valley", "url": "http://valley-cm01:8042", "username": "impax", "password": "s3cret"},
+                     {"name": "summit", "url": "https://summit-cm01:8043"}]  # no credentials there: none sent
+    assert gateway_peers([], hostvars) == []
+
+
+@pytest.mark.parametrize("peers, message", [
+    ("valley", "must be a list"),
+    ([{"cluster": "valley"}], "item 0 must have cluster and node"),
+    ([{"cluster": "valley", "node": "nowhere"}], "node 'nowhere' of cluster 'valley' has no impax_cluster.gateway.url"),
+    ([{"cluster": "valley", "node": "valley-as01"}], "node 'valley-as01' of cluster 'valley'"),
+])
+def test_gateway_peers_names_what_is_missing(peers, message):
+    hostvars = {"valley-as01": {"impax_cluster": {"name": "valley"}}}
+    with pytest.raises(AnsibleFilterError, match=message):
+        gateway_peers(peers, hostvars)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import exact_items
+
 # the states whose "nothing to do" is "the target holds exactly the list" (replaced keeps other objects: its
 # converged targets would not match, and would pay a second module run each time)
 PROBED_STATES = ("overridden",)
@@ -80,13 +82,8 @@ def wanted(form, items, exact, problems=None, prepare=None):
     """
     if not isinstance(items, list) or not items:
         return None
-    checked = []
-    for item in items:
-        item = exact(item)
-        if item is None:
-            return None
-        checked.append(item)
-    if problems is not None and problems(checked):
+    checked = exact_items(exact, items)
+    if checked is None or (problems is not None and problems(checked)):
         return None
     records = {}
     for item in prepare(checked) if prepare is not None else checked:

@@ -134,6 +134,18 @@ def exact_item(options, item):
     return checker[1](item)
 
 
+def exact_items(check, items):
+    """Each of ``items`` through ``check`` (an ExactChecker, or exact_item for given options), or None as soon as
+    one of them needs ansible-core's validator."""
+    checked = []
+    for item in items:
+        exact = check(item)
+        if exact is None:
+            return None
+        checked.append(exact)
+    return checked
+
+
 def _set(params, path, value):
     names = path.split(".")
     for name in names[:-1]:
@@ -231,14 +243,7 @@ class LargeListModule(AnsibleModule):
         options = self._large_options[path]["options"]
         if not _plain(options):
             return None
-        check = ExactChecker(options)
-        checked = []
-        for item in items:
-            exact = check(item)
-            if exact is None:
-                return None
-            checked.append(exact)
-        return checked
+        return exact_items(ExactChecker(options), items)
 
     def _validated(self, path, items):
         """An ``item_options`` list checked by ansible-core's validator, its messages naming the list; on a

@@ -139,7 +139,7 @@ def direct_reads(open_connections=False):
     start = time.perf_counter()
     config = ["-F", os.path.join(LAB_DIR, "ssh", "config")] + (ANSIBLE_MASTERS if open_connections else [])
     for node in NODES:
-        database = [os.path.join(LAB_DIR, "db", "%s.sqlite" % node.split("-")[0])] if node.endswith("-db01") else []
+        database = [os.path.join(LAB_DIR, "db", "%s.sqlite" % node.split("-", maxsplit=1)[0])] if node.endswith("-db01") else []
         subprocess.run(["ssh"] + config + [node, sys.executable, "-"] + database, input=NODE_READ.encode(),
                        capture_output=True, check=True)
     auth = "Basic " + base64.b64encode(b"impax:lab-gateway-secret").decode()

@@ -25,6 +25,9 @@ def gateway_peers(peer_gateways, hostvars):
     for index, item in enumerate(peer_gateways):
         if not isinstance(item, Mapping) or not {"cluster", "node"} <= set(item):
             raise AnsibleFilterError("gateway_peers: item %d must have cluster and node, got %r" % (index, item))
+        if item["node"] not in hostvars:  # Ansible's hostvars gives an undefined value, not a KeyError
+            raise AnsibleFilterError("gateway_peers: node %r of cluster %r is not in the inventory"
+                                     % (item["node"], item["cluster"]))
         try:
             node_vars = hostvars[item["node"]]
             peer = {"name": item["cluster"], "url": node_vars["impax_cluster"]["gateway"]["url"]}

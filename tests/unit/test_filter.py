@@ -61,7 +61,7 @@ def test_gateway_peers_reads_each_nodes_url_and_credentials():
 @pytest.mark.parametrize("peers, message", [
     ("valley", "must be a list"),
     ([{"cluster": "valley"}], "item 0 must have cluster and node"),
-    ([{"cluster": "valley", "node": "nowhere"}], "node 'nowhere' of cluster 'valley' has no impax_cluster.gateway.url"),
+    ([{"cluster": "valley", "node": "nowhere"}], "node 'nowhere' of cluster 'valley' is not in the inventory"),
     ([{"cluster": "valley", "node": "valley-as01"}], "node 'valley-as01' of cluster 'valley'"),
 ])
 def test_gateway_peers_names_what_is_missing(peers, message):

@@ -4,8 +4,9 @@ The lab inventory grown as bench/rollout_scale.py grows it (N more stations and 
 per cluster), its grown files as YAML and as JSON. Measured side by side in one run, min of --repeat each:
   - one grown stations file read by each plugin's way (Ansible's DataLoader; the plugin's load_plain_data);
   - an ansible-playbook run that only loads the inventory for the 9 nodes (one meta: noop), with each plugin
-    enabled (ANSIBLE_VARS_ENABLED), alternating;
-  - that both give the same variables (ansible-inventory --list, compared).
+    enabled (ANSIBLE_VARS_ENABLED), alternating; the plugin both without and with its cache_dir (the parsed form
+    of each large YAML file kept by an earlier run);
+  - that all three give the same variables (ansible-inventory --list, compared).
 Needs no lab.
 
     .venv/bin/python bench/group_vars_scale.py [--stations 2000] [--rows 1000] [--repeat 3] [--json FILE]
@@ -13,6 +14,7 @@ Needs no lab.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,7 +42,12 @@ def file_seconds(path, repeat):
     return min(core), min(fast)
 
 
-def floor(inventory, plugin):
+CACHE_DIR = os.path.join(ROOT, "build", "bench-vars-cache")
+# how each run reads the inventory: (vars plugin, its cache_dir - empty: none)
+WAYS = {"host_group_vars": (CORE, ""), "fast": (FAST, ""), "fast_cache_dir": (FAST, CACHE_DIR)}
+
+
+def floor(inventory, way):
     """Seconds of an ansible-playbook run that only loads the inventory for every node."""
     book = os.path.join(ROOT, "build", "bench-group-vars-floor.yml")
     with open(book, "w") as handle:
@@ -48,18 +55,21 @@ def floor(inventory, plugin):
                     "tasks": [{"name": "Nothing to do", "ansible.builtin.meta": "noop"}]}], handle)
     start = time.perf_counter()
     result = subprocess.run([os.path.join(BIN, "ansible-playbook"), book, "-i", inventory], cwd=ROOT,
-                            env=environ(ANSIBLE_VARS_ENABLED=plugin), capture_output=True, text=True, timeout=600,
-                            check=False)
+                            env=way_environ(way), capture_output=True, text=True, timeout=600, check=False)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(result.stdout[-3000:] + result.stderr[-3000:])
     return seconds
 
 
-def listed(inventory, plugin):
+def way_environ(way):
+    plugin, cache_dir = WAYS[way]
+    return environ(ANSIBLE_VARS_ENABLED=plugin, IMPAX_FAST_VARS_CACHE_DIR=cache_dir)
+
+
+def listed(inventory, way):
     result = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", inventory, "--list"], cwd=ROOT,
-                            env=environ(ANSIBLE_VARS_ENABLED=plugin), capture_output=True, text=True, timeout=600,
-                            check=True)
+                            env=way_environ(way), capture_output=True, text=True, timeout=600, check=True)
     return json.loads(result.stdout)
 
 
@@ -75,17 +85,23 @@ def main():
         core, fast = file_seconds(stations, args.repeat)
         figures["%s_stations_file_host_group_vars_seconds" % kind] = round(core, 3)
         figures["%s_stations_file_fast_seconds" % kind] = round(fast, 3)
+        core = listed(inventory, "host_group_vars")
+        shutil.rmtree(CACHE_DIR, ignore_errors=True)
+        # with cache_dir twice: the first parses and keeps (as an earlier run would), the second reads what it kept
+        figures["%s_same_variables" % kind] = all(listed(inventory, way) == core
+                                                  for way in ("fast", "fast_cache_dir", "fast_cache_dir"))
         runs = {}
-        for unused in range(args.repeat):  # alternating, so that both see the same machine
-            for plugin in (CORE, FAST):
-                runs.setdefault(plugin, []).append(floor(inventory, plugin))
-        for plugin, label in ((CORE, "host_group_vars"), (FAST, "fast")):
-            figures["%s_inventory_load_%s_seconds" % (kind, label)] = round(min(runs[plugin]), 2)
-        figures["%s_inventory_load_speedup" % kind] = round(min(runs[CORE]) / min(runs[FAST]), 2)
-        figures["%s_same_variables" % kind] = listed(inventory, CORE) == listed(inventory, FAST)
+        for unused in range(args.repeat):  # alternating, so that all see the same machine
+            for way in WAYS:
+                runs.setdefault(way, []).append(floor(inventory, way))
+        for way in WAYS:
+            figures["%s_inventory_load_%s_seconds" % (kind, way)] = round(min(runs[way]), 2)
+        figures["%s_inventory_load_speedup" % kind] = round(min(runs["host_group_vars"]) / min(runs["fast"]), 2)
+        figures["%s_inventory_load_speedup_cache_dir" % kind] = round(
+            min(runs["host_group_vars"]) / min(runs["fast_cache_dir"]), 2)
     report_figures(figures, args.json)
     if not all(value for key, value in figures.items() if key.endswith("same_variables")):
-        raise SystemExit("the two plugins gave different variables")
+        raise SystemExit("the ways of reading the inventory gave different variables")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,26 @@ description:
     line.
   - Anything else (smaller files, vaulted or tagged content, duplicate keys, parse errors) is read by Ansible's
     loader, with its messages.
+  - With O(cache_dir), what a large YAML file parses to is kept there as JSON, named by the SHA-256 of the file's
+    bytes, and a later run whose file has the same bytes reads the JSON instead of parsing the YAML again (the JSON
+    parser is some twenty times faster). A file whose data JSON cannot hold exactly (dates, keys that are not
+    strings) is not kept.
 options:
+  cache_dir:
+    description:
+      - A folder where the parsed form of each large plain-data YAML file is kept between runs (see above). Unset, no
+        file is kept.
+      - The folder is made with mode 0700. A folder or file in it that is not the user's own, or that others may
+        write to, is not used (a warning says so), as its content becomes inventory variables.
+      - Each YAML file has one entry; a changed file replaces its entry, and an entry no run has read for 30 days
+        goes.
+    type: path
+    version_added: "0.3.0"
+    ini:
+      - key: cache_dir
+        section: impax_fast_host_group_vars
+    env:
+      - name: IMPAX_FAST_VARS_CACHE_DIR
   min_bytes:
     description:
       - Files smaller than this many bytes are always read by Ansible's own loader.
@@ -66,6 +85,8 @@ EXAMPLES = r"""
 #
 # [impax_fast_host_group_vars]
 # min_bytes = 65536
+# # large YAML files parsed once, kept as JSON (relative: to this ansible.cfg's folder)
+# cache_dir = .build/vars-cache
 """
 
 RETURN = r"""
@@ -75,8 +96,10 @@ _raw:
 """
 
 import gc
+import hashlib
 import json
 import os
+import time
 
 import yaml
 
@@ -85,6 +108,8 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.vars import BaseVarsPlugin
 from ansible.plugins.vars.host_group_vars import VarsModule as HostGroupVarsModule
 from ansible.utils.vars import combine_vars
+
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files import write_atomically
 
 try:  # ansible-core 2.19+: strings read from inventory files are trusted for templating
     from ansible.template import trust_as_template
@@ -138,8 +163,9 @@ def trusted(data, memo=None):
     return data
 
 
-def load_plain_data(path, min_bytes):
-    """The data of a large plain-data file, or raises NotPlainData."""
+def load_plain_data(path, min_bytes, cache=None):
+    """The data of a large plain-data file, or raises NotPlainData. ``cache`` (ParsedYamlCache) keeps what a YAML
+    file parses to."""
     if CSafeLoader is None or os.path.getsize(path) < min_bytes:
         raise NotPlainData()
     with open(path, "rb") as handle:
@@ -154,22 +180,113 @@ def load_plain_data(path, min_bytes):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return trusted(parse(text))
+        key = cache.key(content) if cache is not None else None
+        data = cache.get(path, key) if key else None
+        if data is None:
+            data, from_yaml = parse(text)
+            if from_yaml and key:
+                cache.put(path, key, data)
+        return trusted(data)
     finally:
         if collecting:
             gc.enable()
 
 
 def parse(text):
+    """(data, True when YAML gave it)."""
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(text)
+            return json.loads(text), False
         except ValueError:
             pass  # JSON-looking YAML, a flow mapping
     try:
-        return yaml.load(text, Loader=PlainDataLoader)  # nosec B506 - a SafeLoader subclass
+        return yaml.load(text, Loader=PlainDataLoader), True  # nosec B506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         raise NotPlainData() from error
+
+
+def _private(status):
+    """The user's own, and nobody else may write to it."""
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+class ParsedYamlCache(object):
+    """What large YAML files parse to, kept as JSON in ``folder`` by the SHA-256 of their bytes (and of the
+    parser): <SHA-256 of the file's path, 16 digits>-<key>.json, one entry per file."""
+
+    FORMAT = 1
+    UNUSED_SECONDS = 30 * 24 * 3600  # an entry no run read for so long goes (a file moved away, a test's inventory)
+
+    def __init__(self, folder, warn):
+        self.folder = folder
+        self.warn = warn
+        self.usable = None
+        self.served = set()  # the files read from the folder (for -vvv)
+
+    def key(self, content):
+        if not self._ready():
+            return None
+        digest = hashlib.sha256(("%d\0%s\0" % (self.FORMAT, yaml.__version__)).encode("utf-8"))
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _ready(self):
+        if self.usable is None:
+            try:
+                os.makedirs(self.folder, mode=0o700, exist_ok=True)
+                self.usable = _private(os.stat(self.folder))
+                problem = "it is not your own, or others may write to it"
+            except OSError as error:
+                self.usable, problem = False, str(error)
+            if not self.usable:
+                self.warn("fast_host_group_vars: cache_dir %s is not used (%s); every large YAML file is parsed"
+                          % (self.folder, problem))
+        return self.usable
+
+    def _prefix(self, path):
+        return hashlib.sha256(os.path.abspath(path).encode("utf-8")).hexdigest()[:16] + "-"
+
+    def get(self, path, key):
+        """The data kept for this file's bytes, or None."""
+        name = os.path.join(self.folder, self._prefix(path) + key + ".json")
+        try:
+            handle = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        with os.fdopen(handle, "rb") as entry:
+            if not _private(os.fstat(entry.fileno())):
+                return None
+            try:
+                kept = json.loads(entry.read())
+            except ValueError:
+                return None  # a broken entry: the file is parsed and the entry written again
+        if not isinstance(kept, dict) or kept.get("key") != key:
+            return None
+        self.served.add(path)
+        try:
+            os.utime(name)  # in use (UNUSED_SECONDS)
+        except OSError:
+            pass
+        return kept.get("data")
+
+    def put(self, path, key, data):
+        """Keep ``data`` when JSON holds it exactly; the file's older entries go."""
+        try:
+            text = json.dumps({"key": key, "source": os.path.abspath(path), "data": data}, allow_nan=False)
+        except (TypeError, ValueError):
+            return  # a date, a set...: JSON has no form for it
+        if json.loads(text)["data"] != data:
+            return  # keys that are not strings
+        prefix = self._prefix(path)
+        unused_since = time.time() - self.UNUSED_SECONDS
+        try:
+            for old in os.listdir(self.folder):
+                old_path = os.path.join(self.folder, old)
+                if old.endswith(".json") and (old.startswith(prefix) or os.stat(old_path).st_mtime < unused_since):
+                    os.remove(old_path)
+            write_atomically(os.path.join(self.folder, prefix + key + ".json"), text.encode("utf-8"), 0o600)
+        except OSError as error:
+            self.warn("fast_host_group_vars: could not keep %s in cache_dir: %s" % (path, error))
 
 
 class FastFileReader(HostGroupVarsModule):
@@ -178,9 +295,10 @@ class FastFileReader(HostGroupVarsModule):
     # Parsed files, as Ansible's DataLoader keeps them (cache='all'): a path is read once per process.
     plain_data = {}
 
-    def __init__(self, min_bytes):
+    def __init__(self, min_bytes, cache=None):
         super().__init__()
         self.min_bytes = min_bytes
+        self.cache = cache
 
     def load_found_files(self, loader, data, found_files):
         for found in found_files:
@@ -188,8 +306,9 @@ class FastFileReader(HostGroupVarsModule):
                 new_data = self.plain_data[found]
             except KeyError:
                 try:
-                    new_data = self.plain_data[found] = load_plain_data(found, self.min_bytes)
-                    self._display.vvv("fast_host_group_vars: %s read by the C parser" % found)
+                    new_data = self.plain_data[found] = load_plain_data(found, self.min_bytes, self.cache)
+                    self._display.vvv("fast_host_group_vars: %s read %s" % (found, "from its parsed form in cache_dir"
+                                      if self.cache and found in self.cache.served else "by the C parser"))
                 except NotPlainData:
                     self._display.vvv("fast_host_group_vars: %s read by Ansible's loader" % found)
                     new_data = loader.load_from_file(found, **ANSIBLES_LOADER_OPTIONS)
@@ -213,7 +332,9 @@ class VarsModule(BaseVarsPlugin):
 
     def get_vars(self, loader, path, entities, cache=True):
         if self._reader is None:
-            self._reader = FastFileReader(self.get_option("min_bytes"))
+            folder = self.get_option("cache_dir")
+            cache = ParsedYamlCache(folder, self._display.warning) if folder else None
+            self._reader = FastFileReader(self.get_option("min_bytes"), cache)
             if set(constants.VARIABLE_PLUGINS_ENABLED or ()) & {"host_group_vars", "ansible.builtin.host_group_vars"}:
                 self._display.warning("host_group_vars and impax.cluster_link.fast_host_group_vars are both enabled: "
                                       "every group_vars and host_vars file is read twice. Enable only "

@@ -86,3 +86,21 @@ def test_enabled_beside_host_group_vars_it_says_every_file_is_read_twice(invento
     assert "are both enabled: every group_vars and host_vars file is read twice" in both.stderr
     assert "read twice" not in alone.stderr
     assert json.loads(both.stdout) == json.loads(alone.stdout)
+
+
+def test_a_later_run_reads_the_large_yaml_files_from_cache_dir_and_gets_the_same(inventory, tmp_path):
+    core = run("ansible-inventory", "-i", inventory, "--list", ANSIBLE_VARS_ENABLED="host_group_vars")
+    folder = str(tmp_path / "parsed")
+    runs = [run("ansible-inventory", "-i", inventory, "--list", "-vvv", "--output", str(tmp_path / ("%d.json" % i)),
+                IMPAX_FAST_VARS_CACHE_DIR=folder) for i in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    for i in range(2):
+        assert json.loads((tmp_path / ("%d.json" % i)).read_text()) == json.loads(core.stdout)
+    # stations.yml and own.yml are YAML: parsed by the first run, read from their kept form by the second
+    # (mappings.json needs no cache; the small and tagged files are Ansible's loader's)
+    assert len(os.listdir(folder)) == 2
+    for number, words in ((0, "by the C parser"), (1, "from its parsed form in cache_dir")):
+        lines = [line for line in runs[number].stdout.splitlines() if line.startswith("fast_host_group_vars:")]
+        for name in ("stations.yml", "own.yml"):
+            assert any(line.split()[1].endswith(name) and words in line for line in lines), lines
+        assert any(line.split()[1].endswith("mappings.json") and "by the C parser" in line for line in lines), lines

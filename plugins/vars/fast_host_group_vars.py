@@ -35,9 +35,11 @@ options:
         file is kept.
       - The folder is made with mode 0700. A folder or file in it that is not the user's own, or that others may
         write to, is not used (a warning says so), as its content becomes inventory variables.
+      - A relative path is taken from the folder of the C(ansible.cfg) in use (from the current folder when there is
+        none); an empty value is the same as none.
       - Each YAML file has one entry; a changed file replaces its entry, and an entry no run has read for 30 days
         goes.
-    type: path
+    type: str
     version_added: "0.3.0"
     ini:
       - key: cache_dir
@@ -289,6 +291,17 @@ class ParsedYamlCache(object):
             self.warn("fast_host_group_vars: could not keep %s in cache_dir: %s" % (path, error))
 
 
+def cache_folder(value, config_file=None):
+    """The cache_dir option as a folder, or None: relative to the ansible.cfg in use (as Ansible takes a path
+    option from it), an empty value none (a path option would make it the current folder)."""
+    if not value or not str(value).strip():
+        return None
+    value = os.path.expanduser(str(value).strip())
+    config_file = constants.CONFIG_FILE if config_file is None else config_file
+    base = os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
+    return os.path.normpath(os.path.join(base, value))
+
+
 class FastFileReader(HostGroupVarsModule):
     """host_group_vars itself (which files, in which order, merged how), reading each file through the fast path."""
 
@@ -332,7 +345,7 @@ class VarsModule(BaseVarsPlugin):
 
     def get_vars(self, loader, path, entities, cache=True):
         if self._reader is None:
-            folder = self.get_option("cache_dir")
+            folder = cache_folder(self.get_option("cache_dir"))
             cache = ParsedYamlCache(folder, self._display.warning) if folder else None
             self._reader = FastFileReader(self.get_option("min_bytes"), cache)
             if set(constants.VARIABLE_PLUGINS_ENABLED or ()) & {"host_group_vars", "ansible.builtin.host_group_vars"}:

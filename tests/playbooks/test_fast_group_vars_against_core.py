@@ -104,3 +104,9 @@ def test_a_later_run_reads_the_large_yaml_files_from_cache_dir_and_gets_the_same
         for name in ("stations.yml", "own.yml"):
             assert any(line.split()[1].endswith(name) and words in line for line in lines), lines
         assert any(line.split()[1].endswith("mappings.json") and "by the C parser" in line for line in lines), lines
+    # an empty cache_dir keeps nothing, anywhere (a path option would have made it the current folder)
+    before = set(os.listdir(ROOT))
+    for unused in range(2):
+        empty = run("ansible-inventory", "-i", inventory, "--list", "-vvv", IMPAX_FAST_VARS_CACHE_DIR="")
+        assert empty.returncode == 0 and "cache_dir" not in empty.stdout + empty.stderr
+    assert set(os.listdir(ROOT)) == before

@@ -176,3 +176,19 @@ def test_an_entry_no_run_read_for_30_days_goes_when_another_is_written(tmp_path)
     write(tmp_path, "b.yml", "x: [1, 2, 3]\n")
     plugin.load_plain_data(second, 0, kept)
     assert not entry.exists() and len(list((tmp_path / "cache").iterdir())) == 1
+
+
+@pytest.mark.parametrize("value, config_file, folder", [
+    ("", "/etc/ansible/ansible.cfg", None),                         # empty: no cache (not the current folder)
+    ("  ", "/etc/ansible/ansible.cfg", None),
+    (None, "/etc/ansible/ansible.cfg", None),
+    (".build/vars-cache", "/work/site/ansible.cfg", "/work/site/.build/vars-cache"),
+    ("/var/cache/impax", "/work/site/ansible.cfg", "/var/cache/impax"),
+])
+def test_cache_dir_is_taken_from_the_folder_of_the_ansible_cfg(value, config_file, folder):
+    assert plugin.cache_folder(value, config_file) == folder
+
+
+def test_cache_dir_without_an_ansible_cfg_is_taken_from_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert plugin.cache_folder("cache", "") == str(tmp_path / "cache")

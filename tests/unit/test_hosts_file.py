@@ -218,3 +218,21 @@ def test_a_summary_of_another_table_decides_nothing():
     text = render("127.0.0.1\tlocalhost\n")
     other = hf.table_summary(hf.normalise_entries(ENTRIES[:2]))
     assert hf.Outcome.of_converged(text, other) is None
+
+
+def test_names_match_whatever_their_case_and_whether_hostname_or_alias():
+    entries = hf.normalise_entries([{"ip": "10.0.0.11", "hostname": "north-cm01", "aliases": ["North-CM"]},
+                                    {"ip": "10.0.0.21", "hostname": "south-cm01", "aliases": ["south"]},
+                                    {"ip": "fd00::21", "hostname": "south-cm01"}])
+    hosts = hf.HostsFile("10.0.0.99 SOUTH # moved by hand\nfd00::99 other\n10.0.0.11 NORTH-CM01\n"
+                         "fd00::7 south-cm01\n10.0.0.12 north-cm\n")
+    assert hf.conflicts(hosts, entries) == [
+        ("SOUTH", "10.0.0.99", "10.0.0.21", "10.0.0.99 SOUTH # moved by hand"),
+        ("south-cm01", "fd00::7", "fd00::21", "fd00::7 south-cm01"),
+        ("north-cm", "10.0.0.12", "10.0.0.11", "10.0.0.12 north-cm")]
+    # the node's own name written in capitals is its name; its IP named otherwise is a rename
+    assert hf.own_name_changes(hf.HostsFile("10.0.0.11 NORTH-CM01\n"), entries, "north-cm01", "10.0.0.11") == []
+    renamed = hf.own_name_changes(hf.HostsFile("10.0.0.11 old-name north-cm01\n"), entries, "North-CM01", "10.0.0.11")
+    assert len(renamed) == 1 and "is named old-name in the file, not North-CM01" in renamed[0]
+    moved = hf.own_name_changes(hf.HostsFile("10.0.0.5 north-cm01\n"), entries, "NORTH-cm01", None)
+    assert len(moved) == 1 and "from 10.0.0.5 to 10.0.0.11" in moved[0]

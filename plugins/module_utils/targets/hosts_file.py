@@ -158,21 +158,27 @@ class HostsFile(object):
 
 def conflicts(hosts, entries):
     """Unmanaged lines that map a managed name to another IP: [(name, their_ip, our_ip, line)]."""
-    ours = {}
-    for entry in entries:
-        version = 6 if ":" in entry["ip"] else 4  # entries are normalised: an IPv6 address and only it has a colon
-        for name in [entry["hostname"]] + entry["aliases"]:
-            ours[(name.lower(), version)] = entry["ip"]
-    found = []
+    lines = []
     for line in hosts.unmanaged():
         parsed = parse_line(line)
         if not parsed:
             continue
         try:
-            ip = ipaddress.ip_address(parsed[0])
+            lines.append((ipaddress.ip_address(parsed[0]), parsed[1], line))
         except ValueError:
             continue
-        for name in parsed[1]:
+    # only the names those few lines hold are looked up in the (large) table
+    names_found = set(name.lower() for unused, names, unused_line in lines for name in names)
+    ours = {}
+    for entry in entries if names_found else ():
+        version = 6 if ":" in entry["ip"] else 4  # entries are normalised: an IPv6 address and only it has a colon
+        for name in [entry["hostname"]] + entry["aliases"]:
+            key = name.lower()
+            if key in names_found:
+                ours[(key, version)] = entry["ip"]
+    found = []
+    for ip, names, line in lines:
+        for name in names:
             wanted = ours.get((name.lower(), ip.version))
             if wanted is not None and wanted != str(ip):
                 found.append((name, str(ip), wanted, line.strip()))
@@ -184,28 +190,35 @@ def own_name_changes(hosts, entries, own_hostname, own_ip):
     problems = []
     if not own_hostname:
         return problems
+    own = own_hostname.lower()
     current_ips = set()
     current_names = set()
     for line in hosts.unmanaged() + hosts.block[1:-1]:
+        # a line naming the node holds its name, one with its IP holds the IP: the rest need no parsing
+        if own not in line.lower() and not (own_ip and own_ip in line):
+            continue
         parsed = parse_line(line)
         if not parsed:
             continue
-        if own_hostname.lower() in [n.lower() for n in parsed[1]]:
+        if own in [n.lower() for n in parsed[1]]:
             current_ips.add(parsed[0])
         if own_ip and parsed[0] == own_ip:
             current_names.add(parsed[1][0].lower())
     for entry in entries:
+        on_own_ip = own_ip and entry["ip"] == own_ip
+        if not on_own_ip and not current_ips:
+            continue
         names = [n.lower() for n in [entry["hostname"]] + entry["aliases"]]
-        if own_ip and entry["ip"] == own_ip and own_hostname.lower() not in names:
+        if on_own_ip and own not in names:
             problems.append("the table maps this node's own IP %s to %s, which would rename %s; renaming an IMPAX "
                             "node needs a manual procedure (KB 9085, 9090)" % (own_ip, entry["hostname"], own_hostname))
-        if own_hostname.lower() in names and current_ips and entry["ip"] not in current_ips:
+        if own in names and current_ips and entry["ip"] not in current_ips:
             version = ipaddress.ip_address(entry["ip"]).version
             same_family = [ip for ip in current_ips if ipaddress.ip_address(ip).version == version]
             if same_family:
                 problems.append("the table moves this node (%s) from %s to %s; a node's own IP is not hot-edited "
                                 "(single-user boot, KB 9090)" % (own_hostname, ", ".join(sorted(same_family)), entry["ip"]))
-    if own_ip and current_names and own_hostname.lower() not in current_names:
+    if own_ip and current_names and own not in current_names:
         problems.append("this node's own IP %s is named %s in the file, not %s; refusing to rename it"
                         % (own_ip, ", ".join(sorted(current_names)), own_hostname))
     return problems

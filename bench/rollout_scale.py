@@ -296,6 +296,9 @@ def main():
         "converged_json_lists_vs_direct_reads": round(again_json / reads, 2),
         "converged_yaml_parsed_again_vs_direct_reads": round(min(yaml_runs["new_parsed_again"]) / reads, 2),
         "converged_vs_direct_reads_open_connections": round(again_open / reads_open, 2),
+        # the same, each against the script's reads of its own rounds only (the machine's speed drifts in a run)
+        "converged_vs_direct_reads_same_rounds": round(again / min(yaml_runs["reads"]), 2),
+        "converged_json_lists_vs_direct_reads_same_rounds": round(again_json / min(json_runs["reads"]), 2),
         # the basis of the figures before stop 22: the run through open connections, the script making its own
         "converged_open_connections_vs_direct_reads": round(again_open / reads, 2),
         # any ansible-playbook run of this estate starts with this much: Ansible and the inventory, no work

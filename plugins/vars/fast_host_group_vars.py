@@ -284,8 +284,11 @@ class ParsedYamlCache(object):
         try:
             for old in os.listdir(self.folder):
                 old_path = os.path.join(self.folder, old)
-                if old.endswith(".json") and (old.startswith(prefix) or os.stat(old_path).st_mtime < unused_since):
-                    os.remove(old_path)
+                try:
+                    if old.endswith(".json") and (old.startswith(prefix) or os.stat(old_path).st_mtime < unused_since):
+                        os.remove(old_path)
+                except FileNotFoundError:
+                    pass  # another run removed it first
             write_atomically(os.path.join(self.folder, prefix + key + ".json"), text.encode("utf-8"), 0o600)
         except OSError as error:
             self.warn("fast_host_group_vars: could not keep %s in cache_dir: %s" % (path, error))

@@ -18,7 +18,6 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
-from ansible_collections.impax.cluster_link.plugins.plugin_utils import plan_cache
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
 
@@ -32,14 +31,12 @@ ARGUMENT_SPEC = dict(
     fail_on_invalid=dict(type="bool", default=True),
     by_reference=dict(type="bool", default=False),
     summary_per_rule=dict(type="int", default=20),
-    cache=dict(type="bool", default=True),
 )
 # the plan's large parts; with by_reference they are left out of the returned plan (the slices and the plan
 # file carry them; the playbooks read the small keys: mapping_tables, verify_targets, verify_addresses)
 BY_REFERENCE = ("network_management", "sources", "gateway_modalities", "mappings", "hosts_table")
 BY_REFERENCE_TOP = ("hosts_table", "mappings")
 FINDINGS_KEPT = 100
-CACHED = ("valid", "plan_file", "plan", "index", "summary", "hosts_tables")  # in the returned plan with by_reference; the plan file has them all
 
 
 def summary_lines(plan, per_rule=0, plan_file=None):
@@ -116,15 +113,6 @@ class ActionModule(ControllerAction):
         hostvars = task_vars["hostvars"]
         inventory_dir = hostvars[hosts[0]].get("inventory_dir")
         raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd())
-        # a by-reference plan is small enough to keep: the next run of the same estate takes it (plan_cache.py)
-        key = None
-        if args["plan_file"] and args["by_reference"]:
-            key = plan_cache.plan_key(raw, dict((k, v) for k, v in args.items() if k != "cache"))
-            kept = plan_cache.load(args["plan_file"], key) if args["cache"] else None
-            if kept is not None:
-                result.update(kept, changed=False, from_cache=True)
-                return result
-        result["from_cache"] = False
         plan = plan_estate(raw, structural=args["structural_shadowing"], strict=args["strict"])
 
         if args["plan_file"]:
@@ -165,9 +153,4 @@ class ActionModule(ControllerAction):
         tables = {"linked estate": sorted(n for c in plan["clusters"].values() if c["membership"] == "linked" for n in c["nodes"])}
         tables.update((name, c["nodes"]) for name, c in plan["clusters"].items() if c["membership"] == "leaving")
         result.update(plan=plan, index=index, summary=summary, hosts_tables=tables)
-        if key is not None and plan["valid"]:
-            try:
-                plan_cache.save(args["plan_file"], key, dict((k, result[k]) for k in CACHED))
-            except OSError as exc:  # the next run plans again; this one has its plan
-                self._display.warning("estate_plan: the plan is not kept for the next run: %s" % exc)
         return result

@@ -67,17 +67,6 @@ options:
         C(plan.findings_left_out) counts the others); the plan file and C(summary) have them all.
     type: bool
     default: false
-  cache:
-    description:
-      - With O(plan_file) and O(by_reference), keep a valid plan's result in C(plan-cache/) next to the plan file,
-        keyed by the SHA-256 of the estate's variables (file names included), these options and the collection's
-        code. The next run with the same three takes it instead of planning again (C(from_cache=true)), as long
-        as the plan file is still the one written then and every slice it names still exists; otherwise the
-        estate is planned again. The modules check each slice's SHA-256 before using it either way.
-      - V(false) plans again (and keeps that plan for the next run); C(playbooks/plan.yml) takes it from
-        C(-e impax_plan_cache=false).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:
@@ -187,10 +176,6 @@ hosts_tables:
   returned: when the estate is valid
   type: dict
   sample: {"linked estate": ["harbor-cm01", "summit-cm01"], "valley": ["valley-cm01"]}
-from_cache:
-  description: Whether the result is the one kept by an earlier run of the same estate (see O(cache)).
-  returned: unless the task fails on an invalid estate
-  type: bool
 plan_file:
   description: Where the plan was written.
   returned: when O(plan_file) is set

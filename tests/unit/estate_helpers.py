@@ -5,17 +5,12 @@ import os
 
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
-from ansible import constants
 from ansible.vars.manager import VariableManager
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Inventories are read here with Ansible's own host_group_vars: the checkout's ansible.cfg names the collection's
-# fast_host_group_vars, which this process (no collection loader, unlike the CLIs) cannot find - and a vars plugin
-# Ansible cannot find is skipped without a word. tests/playbooks/test_fast_group_vars_against_core.py compares the two.
-constants.VARIABLE_PLUGINS_ENABLED = ["host_group_vars"]
 
 
 def cm(name, host, **kw):

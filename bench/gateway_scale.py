@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from labutil import lab_is_up, playbook, report_figures  # noqa: E402
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text  # noqa: E402
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import DICOM_MODALITIES, MODALITY_FIELDS  # noqa: E402
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MODALITIES, MODALITY_FIELDS  # noqa: E402
 
 URL = "http://10.201.0.21:8042"
 BUILD = os.path.join(ROOT, "build")
@@ -71,7 +71,7 @@ def module_job(modalities, feed, label="wanted"):
 
 
 def script_job(modalities, label):
-    body = dict((m["name"], dict((key, DICOM_MODALITIES.full_normal(m)[option]) for option, key in MODALITY_FIELDS.items()))
+    body = dict((m["name"], dict((key, MODALITIES.full_normal(m)[option]) for option, key in MODALITY_FIELDS.items()))
                 for m in modalities)
     path = os.path.join(BUILD, "bench-gateway-job-%s.json" % label)
     with open(path, "w") as handle:

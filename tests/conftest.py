@@ -1,10 +1,7 @@
 """Make the checkout importable as ansible_collections.impax.cluster_link."""
 
-import gc
 import os
 import sys
-
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
@@ -15,11 +12,3 @@ if not os.path.exists(LINK):
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS)
-
-
-@pytest.fixture(autouse=True)
-def collector_back_on():
-    """LargeListModule turns the cyclic garbage collector off for its (short) module process; a test that builds
-    one in this process gets it back on afterwards."""
-    yield
-    gc.enable()

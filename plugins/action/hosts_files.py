@@ -27,8 +27,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     entries=dict(type="list", elements="dict"),
     from_plan=dict(type="dict", options=dict(file=dict(type="path", required=True),
-                                             sha256=dict(type="str", required=True),
-                                             drop_keys=dict(type="list", elements="str", default=[]))),
+                                             sha256=dict(type="str", required=True))),
     marker=dict(type="str", default=hf.DEFAULT_MARKER),
     formats=dict(type="list", elements="str", choices=sorted(FORMATS), default=["posix", "windows"]),
     mode=dict(type="raw", default="0644"),
@@ -52,8 +51,7 @@ class ActionModule(ControllerAction):
         except ValueError:
             raise AnsibleActionFail("hosts_files: mode must be octal, like 0644; got %r" % (args["mode"],))
         try:
-            entries = args["entries"] if args["from_plan"] is None else load_slice(args["from_plan"],
-                                                                                   args["from_plan"]["drop_keys"])
+            entries = args["entries"] if args["from_plan"] is None else load_slice(args["from_plan"])
             entries = hf.normalise_entries(entries)
         except (PlanSliceError, hf.HostsFileError) as exc:
             raise AnsibleActionFail("hosts_files: %s; nothing was written" % exc)

@@ -17,13 +17,14 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import rules
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import MAPPING_TABLES
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
     CorpusError, evidence, read_corpus, synthesize)
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     clusters_group=dict(type="str", default="impax_clusters"),
-    tables=dict(type="list", elements="str", choices=["body_part", "specialty", "patient_location"]),
+    tables=dict(type="list", elements="str", choices=list(MAPPING_TABLES)),
     step=dict(type="int", default=10),
 )
 

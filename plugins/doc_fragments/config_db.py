@@ -64,9 +64,12 @@ options:
         default: 30
   profile:
     description:
-      - The table profile, which says which table and columns hold each resource (see C(docs/targets.md)).
-        The reference profile of the collection (the lab's schema) when unset.
-    type: dict
+      - The table profile, which says which table and columns hold each resource (see C(docs/targets.md)) - the
+        name of one the collection ships (C(plugins/module_utils/profiles/)), or a site's own as a dict of the same
+        shape.
+      - V(reference) is the lab's schema.
+    type: raw
+    default: reference
   protected:
     description: Keys that are never deleted (for example the cluster's own system stations).
     type: list
@@ -94,52 +97,4 @@ notes:
     come only from the profile (checked as plain identifiers); every value is a bound parameter.
 requirements:
   - psycopg >= 3 for PostgreSQL; python-oracledb for Oracle (on the node that runs the module).
-"""
-
-    RETURN = r"""
-before:
-  description:
-    - The objects the run creates, updates or deletes, as they were, in O(config) shape, sorted by key.
-    - Untouched objects are left out so a converged run on a large table returns little; O(state=gathered)
-      returns the whole table.
-  returned: for merged, replaced, overridden and deleted
-  type: list
-  elements: dict
-after:
-  description: The same objects as they are after the run (predicted in check mode); deleted ones are absent.
-  returned: for merged, replaced, overridden and deleted
-  type: list
-  elements: dict
-count_before:
-  description: Number of objects in the table before the run.
-  returned: for merged, replaced, overridden and deleted
-  type: int
-count_after:
-  description: Number of objects in the table after the run (predicted in check mode).
-  returned: for merged, replaced, overridden and deleted
-  type: int
-commands:
-  description: One entry per operation - op, key, changed fields or values, and the exact SQL and parameters.
-  returned: for merged, replaced, overridden, deleted and rendered
-  type: list
-  elements: dict
-gathered:
-  description: The table in O(config) shape.
-  returned: for gathered
-  type: list
-  elements: dict
-rendered:
-  description: O(config) with defaults filled in, as it would be stored.
-  returned: for rendered
-  type: list
-  elements: dict
-statements_executed:
-  description: Number of SQL statements run (one read, one per changed object, one verifying read).
-  returned: when connected
-  type: int
-service_unreachable:
-  description: On a database failure, true when the database could not be reached at all, false when it answered
-    and refused; drift reports tell the two apart with it.
-  returned: when the database failed
-  type: bool
 """

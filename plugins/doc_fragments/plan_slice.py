@@ -17,8 +17,8 @@ options:
         one, and uses the list as if the task gave it; the list is never templated, which on a large estate
         is most of a converged run's time. A module that runs on a target receives the file's text and checks
         it against the SHA-256 again before it takes the list.
-      - Mutually exclusive with the list option itself. A task's own list of 100 items or more is sent to a
-        target the same way, as its JSON text (values JSON has no type for leave it as it is).
+      - Mutually exclusive with the list option itself. The planner checked the slice's objects against this
+        module's argument spec when it wrote the file; a task's own list is checked by Ansible as usual.
     type: dict
     suboptions:
       file:
@@ -29,11 +29,9 @@ options:
         description: SHA-256 of the file's bytes, as planned.
         type: str
         required: true
-      drop_keys:
-        description: Keys of each object to leave out (the plan's planning-only keys).
-        type: list
-        elements: str
-        default: []
+      content:
+        description: The slice's bytes, as the action plugin sends them to the module; never set it in a task.
+        type: str
 attributes:
   action:
     support: full

@@ -182,11 +182,6 @@ class Resource(object):
                 out[name] = value if value.__class__ is by_name[name][2] else by_name[name][0].normalise(value)
         return out
 
-    def record_form(self, keys):
-        """How a target stores this resource's objects: ``keys`` maps each field to the record's key; fields of
-        the object's key may be left out (a registry keyed by name holds the name outside the record)."""
-        return RecordForm(self, keys)
-
     def merge(self, have, want):
         """``have`` updated with the fields ``want`` gives (nested dicts merged field by field)."""
         result = copy.deepcopy(have)
@@ -209,58 +204,6 @@ class Resource(object):
             raise ReconcileError("%s: duplicate %s in %s: %s" % (self.name, "/".join(self.key), what,
                                                                  ", ".join(repr(k) for k in sorted(set(duplicates), key=repr))))
         return indexed
-
-
-class RecordForm(object):
-    """A resource's objects as a target stores them (Resource.record_form): the desired objects are put in that
-    form to compare them with the target's records as read, without reading every record back field by field."""
-
-    def __init__(self, resource, keys):
-        unmapped = [n for n in resource.fields if n not in keys and n not in resource.key]
-        if unmapped or resource._nested:
-            # a record that leaves a field out cannot say the field is as wanted
-            raise ValueError("%s: a record form holds every flat field (missing: %s)" % (resource.name, unmapped))
-        self.resource = resource
-        self.keys = dict(keys)
-        self._defaults = dict((key, resource._defaults[name]) for name, key in self.keys.items())
-        # per field: the record's key (None for a key field the record leaves out), the field, its normal class
-        self._spec = dict((n, (self.keys.get(n), f, normal)) for n, f, unused, normal in resource._plan)
-        # a required field the record holds (one kept out of it is part of the key: keyed() gives None without it)
-        self._required = [self.keys[n] for n in resource.required_on_create if n in self.keys]
-        self._key_in_record = [(n, self.keys[n]) for n in resource.key if n in self.keys]
-        # the common case, done without building the key: one key field, kept out of the record
-        self._lone_key = resource.key[0] if len(resource.key) == 1 and not self._key_in_record else None
-
-    def keyed(self, item):
-        """(the object's key, the record that holds ``full_normal(item)``), in one pass."""
-        out = dict(self._defaults)
-        ident = {}
-        spec = self._spec
-        for name, value in item.items():
-            if value is None:
-                continue
-            entry = spec.get(name)
-            if entry is None:
-                continue
-            key, field, normal = entry
-            if value.__class__ is not normal:
-                value = field.normalise(value)
-            if key is None:
-                ident[name] = value
-            else:
-                out[key] = value
-        if self._lone_key is not None:
-            return ident.get(self._lone_key), out
-        for name, key in self._key_in_record:
-            ident[name] = out[key]
-        return self.resource.key_of(ident), out
-
-    def complete(self, record):
-        """Whether a record holds every field an object needs (Resource.required_on_create)."""
-        for key in self._required:
-            if record.get(key) is None:
-                return False
-        return True
 
 
 def changed_fields(before, after):
@@ -356,35 +299,6 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
                                        ", ".join(repr(op.key) for op in ops if op.action == "delete")))
     ops.sort(key=lambda op: (ORDER[op.action], repr(op.key)))
     return ops
-
-
-def unchanged(form, want, records, state, protected=()):
-    """True when the target's ``records`` (its own, by object key) already are what ``want`` asks under state
-    replaced or overridden, so ``plan`` would return no operation.
-
-    The desired objects are put in the target's form (RecordForm.keyed) and compared with the records as read,
-    whole, instead of reading each record back (from_record) and planning: on a converged target of thousands of
-    objects that is most of a run's own work. Sound because from_record(record) == full_normal(item) whenever
-    the record equals the item's record form (tests/unit). False means "plan the usual way" (a change, a record
-    in another form, a duplicate, a guard plan must apply), never "something changed".
-    """
-    if state not in ("replaced", "overridden") or not want:
-        return False
-    wanted = {}
-    for item in want:
-        key, record = form.keyed(item)
-        if key is None or key in wanted:
-            return False
-        wanted[key] = record
-    if state == "overridden":
-        kept = records.keys() - wanted.keys()
-        if kept and not kept <= set(protected or ()):
-            return False
-        same = (records if not kept else dict((k, records[k]) for k in records if k in wanted)) == wanted
-    else:
-        same = all(key in records and records[key] == record for key, record in wanted.items())
-    # plan() refuses an object without a required field even when the target holds it so
-    return same and all(form.complete(record) for record in wanted.values())
 
 
 def predict(resource, have, ops):

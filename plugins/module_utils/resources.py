@@ -13,6 +13,7 @@ is not set; they are used by ``replaced``/``overridden``, never injected into
 from __future__ import annotations
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import MAPPING_TABLES  # noqa: F401
 from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import Field, Resource
 
 FLAGS = ("cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching")
@@ -21,14 +22,14 @@ CAPABILITIES = ("transmit_to_station", "query_retrieve", "query_user_information
 STATION_TYPES = ["Acquisition Station", "Review Station", "PACS", "HIS/RIS", "Other"]
 VALIDATION_LEVELS = ["NONE", "FAIL", "WARN"]
 
-NETWORK_STATIONS = Resource("network_stations", ["ae_title"], dict(
+NETWORK_MANAGEMENT = Resource("network_management", ["ae_title"], dict(
     [("ae_title", Field()), ("station_name", Field()), ("host", Field()), ("port", Field("int", 104)),
      ("alias", Field()), ("station_type", Field("str", "Other")), ("validation_level", Field("str", "WARN")),
      ("capabilities", Field("dict", fields=dict((c, Field("bool", False)) for c in CAPABILITIES))),
      ("study_observed_notifications", Field("bool", False))]
     + [(flag, Field("bool", False)) for flag in FLAGS]), required_on_create=("station_name", "host"))
 
-SOURCE_STATIONS = Resource("source_stations", ["ae_title"], dict([
+SOURCES = Resource("sources", ["ae_title"], dict([
     ("ae_title", Field()), ("station_name", Field()), ("institution", Field()), ("department", Field()),
     ("home_cm", Field()), ("visitor", Field("bool", False)), ("automatic_archiving", Field("bool", True)),
     ("his_verification", Field("dict", fields={
@@ -100,13 +101,13 @@ def archiving_visitors(items):
 # Orthanc's registry. Defaults are what Orthanc stores when a field is omitted from a PUT (every Allow* true).
 ORTHANC_PERMISSIONS = ("allow_echo", "allow_find", "allow_find_worklist", "allow_get", "allow_move", "allow_store",
                        "allow_n_action", "allow_event_report", "allow_transcoding")
-DICOM_MODALITIES = Resource("dicom_modalities", ["name"], dict(
+MODALITIES = Resource("modalities", ["name"], dict(
     [("name", Field()), ("ae_title", Field()), ("host", Field()), ("port", Field("int", 104)),
      ("manufacturer", Field("str", "Generic"))]
     + [(flag, Field("bool", True)) for flag in ORTHANC_PERMISSIONS]
     + [("use_dicom_tls", Field("bool", False)), ("local_ae_title", Field("str", "")), ("timeout", Field("int", 0))]),
     required_on_create=("ae_title", "host"))
-DICOM_PEERS = Resource("dicom_peers", ["name"], dict([
+PEERS = Resource("peers", ["name"], dict([
     ("name", Field()), ("url", Field()), ("username", Field()), ("password", Field()),
 ]), required_on_create=("url",))
 CHOICES["manufacturer"] = ["Generic", "GenericNoWildcardInDates", "GenericNoUniversalWildcard", "StoreScp", "Vitrea",

@@ -12,16 +12,15 @@ short_description: Reconcile a cluster's Network Management, Source Manager and 
 version_added: 0.3.0
 description:
   - Makes the parts of one IMPAX cluster's configuration database that the task names what it says, in one call
-    and one transaction - O(network_management) (as M(impax.cluster_link.network_stations)), O(sources) (as
-    M(impax.cluster_link.source_stations)) and O(mappings) (as M(impax.cluster_link.mapping_tables)). A part the
-    task does not name is left alone.
+    and one transaction - the Network Management stations (O(network_management)), the Source Manager sources
+    (O(sources)) and the Body Part, Specialty and Patient Location tables (O(mappings)). A part the task does not
+    name is left alone.
   - Every table is read and planned before anything is written, and the writes of all of them are committed
     together or not at all - a cluster never holds the new Network Management with the old Source Manager. A
     guard refusing one table (O(max_deletions), a row missing a field, a contradicting linking flag, an
     archiving visitor) writes none.
-  - One call instead of one per resource, because on a converged estate each call's start-up on the node is most
-    of its cost (docs/benchmarks.md). The C(config_database) role runs it, with the application service reset
-    when cluster linking changed.
+  - The C(config_database) role runs it in the rollout, with the application service reset when cluster linking
+    changed; the C(network_management), C(source_manager) and C(mappings) roles run it with one part each.
 author:
   - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
@@ -56,11 +55,74 @@ options:
     type: dict
     suboptions:
       config:
-        description:
-          - The stations, each with the suboptions of O(impax.cluster_link.network_stations#module:config) (checked
-            the same way, with the same messages).
+        description: The stations. Unset fields are not managed under V(merged) and take their default otherwise.
         type: list
         elements: dict
+        suboptions:
+          ae_title:
+            description: AE title, the key; compared byte for byte.
+            type: str
+            required: true
+          station_name:
+            description: Station name (needed to create a station).
+            type: str
+          host:
+            description: Host name, which must resolve through the hosts table (needed to create a station).
+            type: str
+          port:
+            description: DICOM port (default 104).
+            type: int
+          alias:
+            description: Free descriptive name.
+            type: str
+          station_type:
+            description: Capabilities tab station type (default C(Other)).
+            type: str
+            choices: [Acquisition Station, Review Station, PACS, HIS/RIS, Other]
+          validation_level:
+            description: DICOM validation level (default C(WARN)).
+            type: str
+            choices: [NONE, FAIL, WARN]
+          capabilities:
+            description: What the server is allowed to do with the station (all false by default).
+            type: dict
+            suboptions:
+              transmit_to_station:
+                description: Transmit to Station.
+                type: bool
+              query_retrieve:
+                description: Query/Retrieve from Station.
+                type: bool
+              query_user_information:
+                description: Query Station for User Information.
+                type: bool
+              send_key_images_only:
+                description: Send Key Images Only.
+                type: bool
+              send_multiframe:
+                description: Send Multiframe.
+                type: bool
+              send_storage_commit:
+                description: Send Storage Commit.
+                type: bool
+          study_observed_notifications:
+            description: The HIS station receives Study Observed Notifications.
+            type: bool
+          cluster_linking:
+            description: Cluster Linking (the master switch).
+            type: bool
+          link_internal_queries:
+            description: Link Internal Queries.
+            type: bool
+          link_external_queries:
+            description: Link External Queries.
+            type: bool
+          link_cluster_updates:
+            description: Link Cluster Updates.
+            type: bool
+          link_prefetching:
+            description: Link Prefetching.
+            type: bool
       from_plan:
         description: The stations' slice (C(index.<cluster>.slices.network_management)), as O(mappings.from_plan).
         type: dict
@@ -73,11 +135,9 @@ options:
             description: SHA-256 of the file's bytes, as planned.
             type: str
             required: true
-          drop_keys:
-            description: Keys of each object to leave out (the plan's planning-only keys).
-            type: list
-            elements: str
-            default: []
+          content:
+            description: The slice's bytes, as the action plugin sends them to the module; never set it in a task.
+            type: str
       protected:
         description: AE titles never deleted (the cluster's own system stations the estate does not list).
         type: list
@@ -92,10 +152,59 @@ options:
     type: dict
     suboptions:
       config:
-        description:
-          - The sources, each with the suboptions of O(impax.cluster_link.source_stations#module:config).
+        description: The sources. Unset fields are not managed under V(merged) and take their default otherwise.
         type: list
         elements: dict
+        suboptions:
+          ae_title:
+            description: AE title, the key; compared byte for byte.
+            type: str
+            required: true
+          station_name:
+            description: IMPAX station_name (needed to create a source).
+            type: str
+          institution:
+            description: Institution name (needed to create a source).
+            type: str
+          department:
+            description: Institutional department name (needed to create a source).
+            type: str
+          home_cm:
+            description: Station name of the source's home Connectivity Manager, its HIS-verification target.
+            type: str
+          visitor:
+            description: Visitor source (default false).
+            type: bool
+          automatic_archiving:
+            description: Other tab, automatic archiving (default true; must be false for a visitor).
+            type: bool
+          his_verification:
+            description: HIS verification options (KB 8958).
+            type: dict
+            suboptions:
+              study_identification:
+                description: How studies are identified (default C(accession_number)).
+                type: list
+                elements: str
+                choices: [accession_number, study_date, modality_with_study_date, accession_number_else_study_date]
+              patient_identification:
+                description: How patients are identified (default C(patient_id)).
+                type: str
+                choices: [patient_id, patient_name, patient_id_and_name]
+              accession_number_identifies_patient:
+                description: Use accession number to identify both study and patient (default false).
+                type: bool
+          his_notifications:
+            description: HIS (MPPS) notifications.
+            type: list
+            elements: str
+            choices: [received, verified, dictated]
+          study_observed_notifications:
+            description: Study Observed Notifications (default false).
+            type: bool
+          demographic_layout:
+            description: Demographic layout (default C(GENERIC_LAYOUT)).
+            type: str
       from_plan:
         description: The sources' slice (C(index.<cluster>.slices.sources)), as O(mappings.from_plan).
         type: dict
@@ -118,21 +227,34 @@ options:
         type: bool
         default: false
       config:
-        description: The rows of each table, each row with the suboptions of M(impax.cluster_link.mapping_rows).
+        description: The rows of each table.
         type: dict
         suboptions:
           body_part:
             description: The Body Part mapping rows.
             type: list
             elements: dict
+            suboptions: &row
+              pattern:
+                description: Source Pattern, the key; case-sensitive, C(%) is the wildcard.
+                type: str
+                required: true
+              rule:
+                description: Rule Number; the lowest matching number wins (needed to create a row).
+                type: int
+              label:
+                description: Body Part, Specialty or Mapped Location (needed to create a row).
+                type: str
           specialty:
             description: The Specialty mapping rows.
             type: list
             elements: dict
+            suboptions: *row
           patient_location:
             description: The Patient Location mapping rows (optional in IMPAX).
             type: list
             elements: dict
+            suboptions: *row
       from_plan:
         description:
           - Take a part's rows from the plan on the controller instead of from the task - for each table, a reference
@@ -192,17 +314,53 @@ EXAMPLES = r"""
 
 RETURN = r"""
 network_management:
-  description:
-    - What M(impax.cluster_link.network_stations) returns - C(changed), C(before), C(after), C(count_before),
-      C(count_after), C(commands) and C(linking_changed), the application service reset's trigger.
+  description: What the run does to the Network Management stations.
   returned: for merged, replaced, overridden and deleted, when O(network_management) is given
   type: dict
+  contains: &part
+    changed:
+      description: Whether the table changes.
+      type: bool
+    before:
+      description:
+        - The objects the run creates, updates or deletes, as they were, sorted by key; objects it leaves alone are
+          not listed (V(gathered) lists them all).
+      type: list
+      elements: dict
+    after:
+      description: The same objects after the run (predicted in check mode); a deleted one is absent.
+      type: list
+      elements: dict
+    count_before:
+      description: Objects in the table before the run.
+      type: int
+    count_after:
+      description: Objects in the table after the run.
+      type: int
+    commands:
+      description: Per create, update or delete - C(op), C(key), the changed C(fields) or the C(values), and the
+        C(sql) run with its C(params).
+      type: list
+      elements: dict
+    linking_changed:
+      description: Network Management only - whether a linking flag changed or a linked station came or went, the
+        application service reset's trigger.
+      type: bool
+  sample:
+    changed: true
+    before: [{ae_title: VLY_CM, station_name: VLY_CM, host: valley-cm01, port: 104, cluster_linking: false}]
+    after: [{ae_title: VLY_CM, station_name: VLY_CM, host: valley-cm01, port: 104, cluster_linking: true}]
+    count_before: 12
+    count_after: 12
+    commands: [{op: update, key: VLY_CM, fields: {cluster_linking: [false, true]}, sql: "UPDATE ...", params: [1, VLY_CM]}]
+    linking_changed: true
 sources:
-  description: What M(impax.cluster_link.source_stations) returns.
+  description: The same for the Source Manager sources.
   returned: for merged, replaced, overridden and deleted, when O(sources) is given
   type: dict
+  contains: *part
 mappings:
-  description: What M(impax.cluster_link.mapping_tables) returns - C(changed) and each table's result in C(tables).
+  description: Whether any mapping table changes (C(changed)), and the same for each table named, under C(tables).
   returned: for merged, replaced, overridden and deleted, when O(mappings) is given
   type: dict
   sample: {changed: false, tables: {body_part: {changed: false, count_before: 3006, count_after: 3006}}}
@@ -225,21 +383,6 @@ statements_executed:
     one verifying read per changed table).
   returned: when connected
   type: int
-fingerprint_matched:
-  description:
-    - The parts the action plugin sent as a fingerprint (in place of the list), each found exactly so in its
-      table - the converged re-run's short way (module_utils/fingerprints).
-  returned: when the action plugin sent probes and every table matched
-  type: list
-  elements: str
-  sample: [network_management, sources, mappings.body_part]
-needs_content:
-  description:
-    - The parts whose table is not exactly the list their probe stands for (the action plugin then runs the
-      module again with the lists; a task never ends with it). Nothing was written.
-  returned: when the action plugin sent probes and a table differs
-  type: list
-  elements: str
 service_unreachable:
   description: On a database failure, true when the database could not be reached at all, false when it answered
     and refused.
@@ -249,39 +392,80 @@ service_unreachable:
 
 import copy
 
-from ansible_collections.impax.cluster_link.plugins.module_utils import list_module
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, get_path
-from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import ACTION_STATES
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
-    MAPPING_ROWS, NETWORK_STATIONS, SOURCE_STATIONS, archiving_visitors, argspec, linking_changed,
-    linking_flag_problems)
+from ansible.module_utils.basic import AnsibleModule
 
-TABLES = ("body_part", "specialty", "patient_location")
-# the station parts: option, resource, table profile key
-STATIONS = (("network_management", NETWORK_STATIONS, "network_stations"), ("sources", SOURCE_STATIONS, "source_stations"))
-GATHER = ("network_management", "sources") + TABLES
-# each list the module takes, with the suboptions its items are checked against (large_lists.item_options)
-ITEM_OPTIONS = dict([("%s.config" % name, argspec(resource)) for name, resource, _key in STATIONS]
-                    + [("mappings.config.%s" % table, argspec(MAPPING_ROWS)) for table in TABLES])
-PLAN_REFS = dict([("%s.from_plan" % name, "%s.config" % name) for name, _r, _k in STATIONS]
-                 + [("mappings.from_plan.%s" % table, "mappings.config.%s" % table) for table in TABLES])
+from ansible_collections.impax.cluster_link.plugins.module_utils import driver, profiles, reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, take
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
+    MAPPING_ROWS, MAPPING_TABLES, NETWORK_MANAGEMENT, SOURCES, archiving_visitors, argspec, linking_changed,
+    linking_flag_problems)
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
+    ENGINES, ConfigDbError, DatabaseTarget, Dialect, TableMap)
+
+# the station parts: option (and table profile key), resource
+STATIONS = (("network_management", NETWORK_MANAGEMENT), ("sources", SOURCES))
+GATHER = ("network_management", "sources") + MAPPING_TABLES
+# profile entries named after their module before every name of a resource became one (docs/targets.md)
+RENAMED_PROFILE_KEYS = {"network_stations": "network_management", "source_stations": "sources"}
 
 
 def argument_spec():
-    spec = list_module.common_argument_spec(MAPPING_ROWS)
-    del spec["config"], spec["from_plan"]
-    items = dict(type="list", elements="dict")
-    for name, _resource, _key in STATIONS:
-        spec[name] = dict(type="dict", options=dict(config=dict(items), from_plan=copy.deepcopy(FROM_PLAN),
-                                                    protected=dict(type="list", elements="str", default=[]),
-                                                    allow_empty=dict(type="bool", default=False)))
+    database = dict(
+        engine=dict(type="str", choices=list(ENGINES), default="sqlite"),
+        path=dict(type="path"),
+        host=dict(type="str"),
+        port=dict(type="int"),
+        name=dict(type="str"),
+        user=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        dsn=dict(type="str"),
+        sslmode=dict(type="str", default="verify-full",
+                     choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+        sslrootcert=dict(type="path"),
+        timeout=dict(type="int", default=30),
+    )
+    spec = dict(
+        state=dict(type="str", default="merged", choices=list(reconcile.STATES)),
+        database=dict(type="dict", options=database),
+        profile=dict(type="raw", default=profiles.DEFAULT),
+        protected=dict(type="list", elements="str", default=[]),
+        allow_empty=dict(type="bool", default=False),
+        max_deletions=dict(type="int"),
+        gather=dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER)),
+    )
+    for name, resource in STATIONS:
+        spec[name] = dict(type="dict", options=dict(
+            config=dict(type="list", elements="dict", options=argspec(resource)), from_plan=copy.deepcopy(FROM_PLAN),
+            protected=dict(type="list", elements="str", default=[]), allow_empty=dict(type="bool", default=False)))
+    rows = dict(type="list", elements="dict", options=argspec(MAPPING_ROWS))
     spec["mappings"] = dict(type="dict", options=dict(
         allow_empty=dict(type="bool", default=False),
-        config=dict(type="dict", options=dict((table, dict(items)) for table in TABLES)),
-        from_plan=dict(type="dict", options=dict((table, copy.deepcopy(FROM_PLAN)) for table in TABLES))))
-    spec["gather"] = dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER))
+        config=dict(type="dict", options=dict((table, copy.deepcopy(rows)) for table in MAPPING_TABLES)),
+        from_plan=dict(type="dict", options=dict((table, copy.deepcopy(FROM_PLAN)) for table in MAPPING_TABLES))))
     return spec
+
+
+def table_map(module, resource, profile_key):
+    """The TableMap of ``profile_key`` in the module's profile, for its database engine; fails the module on a
+    profile without that entry or with an unusable one."""
+    profile = module.params["profile"]
+    if isinstance(profile, str):
+        if profile not in profiles.PROFILES:
+            module.fail_json(msg="profile %r is not a table profile of the collection (%s); give a site's own as a "
+                                 "dict" % (profile, ", ".join(sorted(profiles.PROFILES))))
+        profile = profiles.PROFILES[profile]
+    if not isinstance(profile, dict):
+        module.fail_json(msg="profile must name a table profile or be one (a dict), got %r" % (profile,))
+    if profile_key not in profile:
+        renamed = dict((new, old) for old, new in RENAMED_PROFILE_KEYS.items())
+        hint = "; it names %s, the entry's name before 0.1.0 - rename it" % renamed[profile_key] \
+            if renamed.get(profile_key) in profile else ""
+        module.fail_json(msg="the table profile has no entry for %s%s" % (profile_key, hint))
+    try:
+        dialect = Dialect((module.params["database"] or {}).get("engine") or "sqlite")
+        return TableMap(resource, profile[profile_key], dialect)
+    except ConfigDbError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def linking_result(ops):
@@ -289,40 +473,38 @@ def linking_result(ops):
 
 
 def parts(module):
-    """The tables this call reconciles (or reads), as list_module.Part, in a fixed order: with gathered those of
-    O(gather), else those the task gives a list for."""
+    """(the parts this call reconciles or reads, their tables), in a fixed order: with gathered those of
+    O(gather), else those the task gives a list for (in config or from_plan)."""
     params = module.params
     gathering = params["state"] == "gathered"
-    protected = params["protected"]
-    found = []
-    for name, resource, profile_key in STATIONS:
-        part = params[name] or {}
-        want = [] if gathering else part.get("config")
-        if (name in params["gather"]) if gathering else (want is not None):
-            extra = linking_result if name == "network_management" else None
-            found.append(list_module.Part(name, name, resource, list_module.table_map(module, resource, profile_key),
-                                          want, protected + (part.get("protected") or []),
-                                          params["allow_empty"] or bool(part.get("allow_empty")), extra,
-                                          module.probes.get("%s.config" % name)))
+    found, tables = [], {}
+
+    def add(key, where, resource, profile_key, want, own, extra=None):
+        if (key in params["gather"]) if gathering else (want is not None):
+            found.append(driver.Part(key, where, resource, want, params["protected"] + (own.get("protected") or []),
+                                     params["allow_empty"] or bool(own.get("allow_empty")), params["max_deletions"],
+                                     extra))
+            tables[key] = table_map(module, resource, profile_key)
+
+    for name, resource in STATIONS:
+        own = params[name] or {}
+        want = take(module, "%s.from_plan" % name, own.get("config"))
+        add(name, name, resource, name, want, own, linking_result if name == "network_management" else None)
     mappings = params["mappings"] or {}
-    tables = mappings.get("config") or {}
-    for table in TABLES:
-        want = [] if gathering else tables.get(table)
-        if (table in params["gather"]) if gathering else (want is not None):
-            found.append(list_module.Part(table, "mappings.%s" % table, MAPPING_ROWS,
-                                          list_module.table_map(module, MAPPING_ROWS, table), want, protected,
-                                          params["allow_empty"] or bool(mappings.get("allow_empty")), None,
-                                          module.probes.get("mappings.config.%s" % table)))
-    return found
+    for table in MAPPING_TABLES:
+        want = take(module, "mappings.from_plan.%s" % table, (mappings.get("config") or {}).get(table))
+        add(table, "mappings.%s" % table, MAPPING_ROWS, table, want, mappings)
+    return found, tables
 
 
-def rule_problems(params):
+def rule_problems(found):
     """The domain's rules on the lists themselves, checked before anything is read or written."""
     problems = []
-    flags = linking_flag_problems(get_path(params, "network_management.config"))
+    want = dict((part.key, part.want) for part in found)
+    flags = linking_flag_problems(want.get("network_management"))
     if flags:
         problems.append("network_management: linking flags contradict each other: %s" % "; ".join(flags))
-    visitors = archiving_visitors(get_path(params, "sources.config"))
+    visitors = archiving_visitors(want.get("sources"))
     if visitors:
         problems.append("sources: visitor sources must have automatic_archiving false (KB 10665): %s"
                         % ", ".join(visitors))
@@ -331,47 +513,49 @@ def rule_problems(params):
 
 def shaped(by_key):
     """{part key: value} in the shape of the options: the mapping tables under mappings."""
-    out = dict((name, by_key[name]) for name, _r, _k in STATIONS if name in by_key)
-    tables = dict((table, by_key[table]) for table in TABLES if table in by_key)
+    out = dict((name, by_key[name]) for name, _r in STATIONS if name in by_key)
+    tables = dict((table, by_key[table]) for table in MAPPING_TABLES if table in by_key)
     if tables:
         out["mappings"] = tables
     return out
 
 
 def main():
-    module = LargeListModule(argument_spec=argument_spec(), item_options=ITEM_OPTIONS, plan_refs=PLAN_REFS,
-                             required_if=[("state", state, ("database",)) for state in ACTION_STATES + ("gathered",)],
-                             supports_check_mode=True)
-    unresolved = [path for path in PLAN_REFS if get_path(module.params, path) is not None]
-    if unresolved:
-        module.fail_json(msg="%s: read on the controller by this module's action plugin, which did not run; call the "
-                             "module as a task (impax.cluster_link.config_database)" % ", ".join(sorted(unresolved)))
+    module = AnsibleModule(argument_spec=argument_spec(),
+                           required_if=[("state", state, ("database",)) for state in reconcile.ACTION_STATES + ("gathered",)],
+                           supports_check_mode=True)
     params = module.params
-    problems = rule_problems(params)
+    found, tables = parts(module)
+    problems = rule_problems(found)
     if problems:
         module.fail_json(msg="; ".join(problems))
-    found = parts(module)
     if not found and params["state"] != "gathered":
         module.fail_json(msg="state=%s needs network_management, sources or mappings with their config or from_plan"
                              % params["state"])
 
-    out = list_module.run_parts(module, found, "config_database")
+    if params["state"] == "rendered":  # offline: the rows and the INSERTs that would create them
+        items = {}
+        for part in found:
+            try:
+                items[part.key] = driver.rendered(part)
+            except reconcile.ReconcileError as exc:
+                module.fail_json(msg="%s: %s" % (part.where, exc))
+        commands = dict((key, [dict(zip(("sql", "params"), tables[key].insert(i))) for i in rows])
+                        for key, rows in items.items())
+        module.exit_json(changed=False, rendered=shaped(items), commands=shaped(commands))
+    if not found:  # gathered with nothing named
+        module.exit_json(changed=False, gathered={}, statements_executed=0)
+    out = driver.run(module, DatabaseTarget(params["database"], tables), found, "config_database")
     executed = out["statements_executed"]
-    if "needs_content" in out:  # a probed table is not exactly its list: the action sends the lists
-        module.exit_json(changed=False, needs_content=out["needs_content"], statements_executed=executed)
-    if "rendered" in out:
-        module.exit_json(changed=False, rendered=shaped(out["rendered"]), commands=shaped(out["commands"]))
     if params["state"] == "gathered":
-        module.exit_json(changed=False, gathered=shaped(out["gathered"] or {}), statements_executed=executed)
+        module.exit_json(changed=False, gathered=shaped(out["gathered"]), statements_executed=executed)
     results = out["results"]
     result = shaped(results)
     if "mappings" in result:
         result["mappings"] = dict(changed=any(r["changed"] for r in result["mappings"].values()),
                                   tables=result["mappings"])
-    result.update(changed=any(r["changed"] for r in results.values()), statements_executed=executed)
-    if module.probes:  # every probed table held exactly its list
-        result["fingerprint_matched"] = [part.where for part in found if part.probe is not None]
-    result.update(list_module.diffs(module, results, [(part.key, part.where) for part in found]))
+    result.update(changed=out["changed"], statements_executed=executed)
+    result.update(driver.diffs(module, results, found))
     module.exit_json(**result)
 
 

@@ -187,20 +187,6 @@ calls:
   description: Number of HTTP requests made.
   returned: when connected
   type: int
-fingerprint_matched:
-  description:
-    - C([modalities]) when the action plugin sent the list as a fingerprint and the registry held exactly that
-      list - the converged re-run's short way (module_utils/fingerprints).
-  returned: when the action plugin sent a probe and the registry matched
-  type: list
-  elements: str
-needs_content:
-  description:
-    - C([modalities]) when the registry is not exactly the list the action plugin's probe stands for (the action
-      then runs the module again with the list; a task never ends with it). Nothing was changed.
-  returned: when the action plugin sent a probe and the registry differs
-  type: list
-  elements: str
 service_unreachable:
   description: On failure, true when the Orthanc did not answer at all (refused, no route, timeout), false when it
     answered and refused; drift reports tell the two apart with it.
@@ -208,58 +194,23 @@ service_unreachable:
   type: bool
 """
 
-from ansible_collections.impax.cluster_link.plugins.module_utils import fingerprints, reconcile
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.impax.cluster_link.plugins.module_utils import driver, reconcile
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, take
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
-    DICOM_MODALITIES, DICOM_PEERS, MODALITY_FIELDS, argspec, canonical_modalities, modality_problems)
-from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import OrthancClient, OrthancError, quote_id
+    MODALITIES, PEERS, MODALITY_FIELDS, argspec, canonical_modalities, modality_problems)
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import (
+    MASK, OrthancClient, OrthancError, RegistryTarget, quote_id)
 
-# a modality as GET /modalities?expand returns it (every field; the name is the registry's key)
-MODALITY_FORM = DICOM_MODALITIES.record_form(MODALITY_FIELDS)
 PEER_FIELDS = dict([("url", "Url"), ("username", "Username"), ("password", "Password")])
-MASK = "********"
+FIELDS = {"modalities": MODALITY_FIELDS, "peers": PEER_FIELDS}
 
 
-def from_orthanc(registry, fields):
-    items = []
-    for name, body in sorted(registry.items()):
-        item = {"name": name}
-        for option, key in fields.items():
-            if key in body:
-                item[option] = body[key]
-        items.append(item)
-    return items
-
-
-def full_from_orthanc(resource, registry, fields):
-    """What from_orthanc gives, with defaults filled in and normalised (resource.full_normal), in one pass."""
-    names = dict((key, option) for option, key in fields.items())
-    return [resource.from_record(body, names, name=name) for name, body in sorted(registry.items())]
-
-
-def to_orthanc(item, fields):
-    return dict((key, item[option]) for option, key in fields.items() if item.get(option) is not None)
-
-
-def check_input(module):
-    problems = modality_problems(module.params["modalities"])
-    if problems:
-        module.fail_json(msg="refused before any call: " + "; ".join(problems))
-
-
-def calls_for(ops, fields, kind, mask=False):
-    calls = []
-    for op in ops:
-        path = "/%s/%s" % (kind, quote_id(op.key))
-        if op.action == "delete":
-            calls.append({"op": "delete", "key": op.key, "method": "DELETE", "path": path})
-        else:
-            body = to_orthanc(op.after, fields)
-            if mask and body.get("Password") is not None:
-                body["Password"] = MASK
-            calls.append({"op": op.action, "key": op.key, "method": "PUT", "path": path, "body": body})
-    return calls
+def as_options(registry, fields):
+    """A registry as GET /<registry>?expand returns it, in the options' shape."""
+    return [dict([("name", name)] + [(option, body[key]) for option, key in fields.items() if key in body])
+            for name, body in sorted(registry.items())]
 
 
 def masked(items):
@@ -267,108 +218,63 @@ def masked(items):
 
 
 def run(module):
-    refuse_unresolved(module)
     p = module.params
     state = p["state"]
-    check_input(module)
-    want_m = canonical_modalities(p["modalities"] or [])
-    # Orthanc stores a peer's URL with a trailing slash
-    want_p = None if p["peers"] is None else [dict(i, url=i["url"].rstrip("/") + "/") if i.get("url") else i for i in p["peers"]]
+    modalities = take(module, "from_plan", p["modalities"])
+    problems = modality_problems(modalities)
+    if problems:
+        module.fail_json(msg="refused before any call: " + "; ".join(problems))
+    guards = (p["protected"], p["allow_empty"], p["max_deletions"])
+    parts = [driver.Part("modalities", "modalities", MODALITIES, canonical_modalities(modalities or []), *guards)]
+    if p["peers"] is not None:
+        # Orthanc stores a peer's URL with a trailing slash
+        peers = [dict(i, url=i["url"].rstrip("/") + "/") if i.get("url") else i for i in p["peers"]]
+        parts.append(driver.Part("peers", "peers", PEERS, peers, *guards))
     if state == "rendered":
         try:
-            items = reconcile.sort_items(DICOM_MODALITIES, [DICOM_MODALITIES.full_normal(i) for i in want_m])
-            DICOM_MODALITIES.index(items, "modalities")
+            items = driver.rendered(parts[0])
         except reconcile.ReconcileError as exc:
             module.fail_json(msg=str(exc))
         module.exit_json(changed=False, rendered={"modalities": items},
                          commands=[{"method": "PUT", "path": "/modalities/%s" % quote_id(i["name"]),
-                                    "body": to_orthanc(i, MODALITY_FIELDS)} for i in items])
-    client = OrthancClient(p["url"], p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
+                                    "body": dict((key, i[option]) for option, key in MODALITY_FIELDS.items()
+                                                 if i.get(option) is not None)} for i in items])
     try:
-        if state == "gathered":
-            module.exit_json(changed=False, gathered={"modalities": from_orthanc(client.modalities(), MODALITY_FIELDS),
-                                                      "peers": from_orthanc(client.peers(), PEER_FIELDS)},
-                             calls=len(client.calls))
-        registry = client.modalities()
-        guards = dict(protected=p["protected"], allow_empty=p["allow_empty"], max_deletions=p["max_deletions"])
-        probe = module.probes.get("modalities")
-        if probe is not None:  # the action sent the list's fingerprint in its place (module_utils/fingerprints)
-            if state not in fingerprints.PROBED_STATES or not fingerprints.records_match(probe, registry, p["protected"]):
-                module.exit_json(changed=False, needs_content=["modalities"], calls=len(client.calls))
-            have_m, ops_m = registry, []  # exactly the list
-        elif reconcile.unchanged(MODALITY_FORM, want_m, registry, state, p["protected"]):
-            have_m, ops_m = registry, []  # converged: compared in Orthanc's own form (result() counts have_m)
-        else:
-            have_m = full_from_orthanc(DICOM_MODALITIES, registry, MODALITY_FIELDS)
-            ops_m = reconcile.plan(DICOM_MODALITIES, want_m, have_m, state, have_normal=True, **guards)
-        have_p = full_from_orthanc(DICOM_PEERS, client.peers(), PEER_FIELDS) if want_p is not None else []
-        # peer passwords cannot be read back: on_create treats the stored one as the one given
-        wanted_passwords = dict((i["name"], i.get("password")) for i in want_p or [])
-        for item in have_p:
-            item["password"] = wanted_passwords.get(item["name"]) if p["update_password"] == "on_create" else None
-        ops_p = reconcile.plan(DICOM_PEERS, want_p, have_p, state, have_normal=True, **guards) if want_p is not None else []
-        if p["max_deletions"] is not None:
-            deletions = sum(1 for op in ops_m + ops_p if op.action == "delete")
-            if deletions > p["max_deletions"]:
-                module.fail_json(msg="the plan deletes %d object%s, more than max_deletions=%d; nothing was changed"
-                                     % (deletions, "" if deletions == 1 else "s", p["max_deletions"]))
-        result = {"changed": bool(ops_m or ops_p),
-                  "modalities": reconcile.result(DICOM_MODALITIES, state, have_m, ops_m),
-                  "commands": calls_for(ops_m, MODALITY_FIELDS, "modalities") + calls_for(ops_p, PEER_FIELDS, "peers", True)}
-        if want_p is not None:
-            peers = reconcile.result(DICOM_PEERS, state, have_p, ops_p)
-            peers.update(before=masked(peers["before"]), after=masked(peers["after"]))
-            peers["commands"] = [dict(c, values=dict(c["values"], password=MASK)) if c.get("values", {}).get("password")
-                                 else c for c in peers["commands"]]
-            result["peers"] = peers
-        if module._diff:
-            result["diff"] = {"before": {"modalities": reconcile.diff(DICOM_MODALITIES, result["modalities"]["before"], [])["before"]},
-                              "after": {"modalities": reconcile.diff(DICOM_MODALITIES, result["modalities"]["after"], [])["before"]}}
-        if (ops_m or ops_p) and not module.check_mode:
-            apply(client, ops_m, MODALITY_FIELDS, "modalities", result)
-            apply(client, ops_p, PEER_FIELDS, "peers", result)
-            verify(module, client, have_m, ops_m)
-        result["calls"] = len(client.calls)
-        if probe is not None:
-            result["fingerprint_matched"] = ["modalities"]
-    except reconcile.ReconcileError as exc:
-        module.fail_json(msg=str(exc), calls=len(client.calls))
+        client = OrthancClient(p["url"], p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
     except OrthancError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, calls=len(client.calls), service_unreachable=exc.unreachable)
-    finally:
-        client.close()
+        module.fail_json(msg=str(exc))
+    if state == "gathered":
+        try:
+            module.exit_json(changed=False, gathered={"modalities": as_options(client.modalities(), MODALITY_FIELDS),
+                                                      "peers": as_options(client.peers(), PEER_FIELDS)},
+                             calls=len(client.calls))
+        except OrthancError as exc:
+            module.fail_json(msg=str(exc), calls=len(client.calls), service_unreachable=exc.unreachable)
+        finally:
+            client.close()
+    wanted_passwords = None
+    if p["update_password"] == "on_create":
+        wanted_passwords = dict((i["name"], i.get("password")) for i in p["peers"] or [])
+    out = driver.run(module, RegistryTarget(client, FIELDS, wanted_passwords), parts, "dicom_nodes")
+    results = out["results"]
+    result = dict(changed=out["changed"], calls=out["calls"], modalities=results["modalities"],
+                  commands=[c for key in ("modalities", "peers") if key in results for c in results[key]["commands"]])
+    if "peers" in results:
+        peers = results["peers"]
+        peers.update(before=masked(peers["before"]), after=masked(peers["after"]))
+        peers.pop("diff", None)
+        result["peers"] = peers
+    if module._diff:
+        modality_diff = results["modalities"].pop("diff")
+        result["diff"] = {"before": {"modalities": modality_diff["before"]},
+                          "after": {"modalities": modality_diff["after"]}}
     module.exit_json(**result)
 
 
-def apply(client, ops, fields, kind, result):
-    done = []
-    for op in ops:
-        path = "/%s/%s" % (kind, quote_id(op.key))
-        try:
-            if op.action == "delete":
-                client.delete(path)
-            else:
-                client.put(path, to_orthanc(op.after, fields))
-        except OrthancError as exc:
-            raise OrthancError("%s (after %d of %d %s calls: %s)" % (exc, len(done), len(ops), kind,
-                                                                     ", ".join(done) or "none"), exc.status, exc.body,
-                               exc.unreachable)
-        done.append("%s %s" % (op.action, op.key))
-
-
-def verify(module, client, have, ops):
-    predicted = reconcile.predict(DICOM_MODALITIES, have, ops)
-    actual = reconcile.sort_items(DICOM_MODALITIES, full_from_orthanc(DICOM_MODALITIES, client.modalities(), MODALITY_FIELDS))
-    if actual != predicted:
-        module.warn("Orthanc holds other modality values than were written (a normalisation to fix): %s"
-                    % reconcile.changed_fields(reconcile.diff(DICOM_MODALITIES, predicted, [])["before"],
-                                               reconcile.diff(DICOM_MODALITIES, actual, [])["before"]))
-
-
 def main():
-    peer_spec = argspec(DICOM_PEERS)
+    peer_spec = argspec(PEERS)
     peer_spec["password"]["no_log"] = True
-    module = LargeListModule(
+    module = AnsibleModule(
         argument_spec=dict(
             url=dict(type="str", required=True),
             username=dict(type="str"),
@@ -377,7 +283,7 @@ def main():
             ca_path=dict(type="path"),
             timeout=dict(type="int", default=30),
             state=dict(type="str", default="merged", choices=list(reconcile.STATES)),
-            modalities=dict(type="list", elements="dict", options=argspec(DICOM_MODALITIES)),
+            modalities=dict(type="list", elements="dict", options=argspec(MODALITIES)),
             from_plan=FROM_PLAN,
             peers=dict(type="list", elements="dict", options=peer_spec),
             update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
@@ -385,7 +291,6 @@ def main():
             allow_empty=dict(type="bool", default=False),
             max_deletions=dict(type="int"),
         ),
-        large_lists=("modalities",),
         supports_check_mode=True,
     )
     run(module)

@@ -32,10 +32,9 @@ options:
     type: path
     default: /etc/hosts
   entries:
-    description: The managed entries, in the order they are written.
+    description: The managed entries, in the order they are written (none when unset and no O(from_plan)).
     type: list
     elements: dict
-    default: []
     suboptions:
       ip:
         description: IPv4 or IPv6 address.
@@ -92,9 +91,9 @@ attributes:
     description: Any POSIX node.
 notes:
   - Idempotent - a second run with the same entries reports no change.
-  - A converged node costs one C(cat) of the file - the action plugin decides it on the controller with this
-    module's code (RV(decided_on_controller)); the module itself runs on the node only to write, to report a
-    conflict or a refusal, or when the file cannot be read that way.
+  - With O(from_plan), a converged node costs one C(cat) of the file - the action plugin decides it on the
+    controller with this module's code (RV(decided_on_controller)); the module itself runs on the node only to
+    write, to report a conflict or a refusal, or when the file cannot be read that way.
 seealso:
   - name: Estate plan
     description: The planner produces the estate hosts table.
@@ -157,9 +156,9 @@ conflicts:
   elements: dict
 decided_on_controller:
   description:
-    - True when the action plugin read the file over the connection and found it converged (or, for
-      O(state=gathered), read it) with the module's own code, so the module did not run on the node. Any change,
-      conflict, refusal or unreadable file runs the module.
+    - True when the action plugin read the file over the connection and found it converged for the O(from_plan)
+      table with the module's own code, so the module did not run on the node. Any change, conflict, refusal or
+      unreadable file runs the module.
   returned: when the action plugin decided
   type: bool
 backup_file:
@@ -170,8 +169,9 @@ backup_file:
 
 import time
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.large_lists import LargeListModule
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, refuse_unresolved
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, take
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 
 
@@ -189,7 +189,8 @@ def run(module):
     try:
         if params["state"] == "gathered":
             module.exit_json(changed=False, gathered=hf.HostsFile(text, params["marker"]).managed_entries())
-        outcome = hf.Outcome(text, params["entries"], params["state"], params["marker"], params["own_hostname"],
+        entries = take(module, "from_plan", params["entries"]) or []
+        outcome = hf.Outcome(text, entries, params["state"], params["marker"], params["own_hostname"],
                              params["own_ip"])
     except hf.HostsFileError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
@@ -219,16 +220,14 @@ def run(module):
 
 
 def main():
-    module = LargeListModule(
+    module = AnsibleModule(
         argument_spec=dict(
             hf.BLOCK_OPTIONS,
-            entries=dict(type="list", elements="dict", default=[], options=hf.ENTRY_OPTIONS),
+            entries=dict(type="list", elements="dict", options=hf.ENTRY_OPTIONS),
             from_plan=FROM_PLAN,
         ),
-        large_lists=("entries",),
         supports_check_mode=True,
     )
-    refuse_unresolved(module)
     run(module)
 
 

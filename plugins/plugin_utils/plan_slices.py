@@ -3,13 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan's large lists as files on the controller, handed to the modules by reference.
 
-Why: on a large estate a converged rollout spent most of its time in Ansible templating
-and argument-checking lists of thousands of stations and rows, once per task and host,
-only to hand them to a module. ``estate_plan`` writes each list once as JSON (the
-file named by the SHA-256 of its bytes, so concurrent runs and clusters with the
-same list share files and never overwrite each other's); a task passes
-``from_plan: {file, sha256}`` and the module's action plugin reads the list on the
-controller, checks its hash and puts it in the module's arguments.
+Why: a list of thousands of stations or rows templated and argument-checked by Ansible in every task costs
+seconds. ``estate_plan`` writes each list once, as the module takes it (planning-only keys left out) and
+checked against the module's argument spec with ansible-core's validator; the file is named by the SHA-256 of
+its bytes, so concurrent runs and clusters with the same list share files and never overwrite each other's, and
+a list already written (checked then) is neither checked nor written again. A
+task passes ``from_plan: {file, sha256}``; the action plugin reads the file on the controller, checks its hash
+and sends it to the module (module_utils/plan_reference).
 """
 
 from __future__ import annotations
@@ -19,11 +19,22 @@ import json
 import os
 import time
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.impax.cluster_link.plugins.module_utils import resources
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import SliceError, slice_items
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.hosts_file import ENTRY_OPTIONS
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files import write_atomically
 
-# The per-cluster lists written as slices, and the module option each one feeds.
-CLUSTER_LISTS = ("network_management", "sources", "gateway_modalities")
+# Each per-cluster list written as a slice: the suboptions its module checks each object against, and the plan's
+# planning-only keys left out of it.
+CLUSTER_LISTS = {
+    "network_management": (resources.argspec(resources.NETWORK_MANAGEMENT), ("kind", "home_cluster")),
+    "sources": (resources.argspec(resources.SOURCES), ("host", "modality", "home_cm_ae_title", "home_cluster")),
+    "gateway_modalities": (resources.argspec(resources.MODALITIES), ()),
+}
+HOSTS_TABLE = (ENTRY_OPTIONS, ())
+MAPPING_ROWS = (resources.argspec(resources.MAPPING_ROWS), ())
 KEEP_SECONDS = 24 * 3600  # other runs' slices younger than this are left alone
 
 
@@ -31,11 +42,28 @@ class PlanSliceError(Exception):
     pass
 
 
-def _write(directory, value, written):
-    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def module_items(items, kind, where):
+    """``items`` as their module takes them: planning-only keys left out, each object checked against the
+    module's suboptions (a refusal is a planner defect: PlanSliceError names the slice and the object)."""
+    options, meta = kind
+    items = [dict((k, v) for k, v in item.items() if k not in meta) for item in items] if meta else items
+    validator = ArgumentSpecValidator({"items": dict(type="list", elements="dict", options=options)})
+    errors = validator.validate({"items": items}).error_messages
+    if errors:
+        raise PlanSliceError("the plan's %s does not fit its module: %s" % (where, "; ".join(errors[:5])))
+    return items
+
+
+def _write(directory, items, kind, where, written):
+    """Write ``items`` as their module takes them (module_items) unless the file is there already - checked then,
+    as its name is the SHA-256 of its bytes; return the reference."""
+    options, meta = kind
+    items = [dict((k, v) for k, v in item.items() if k not in meta) for item in items] if meta else items
+    data = json.dumps(items, sort_keys=True, separators=(",", ":")).encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
     path = os.path.join(directory, digest + ".json")
     if path not in written and not _holds(path, digest):
+        module_items(items, (options, ()), where)
         write_atomically(path, data, 0o644)
     written.add(path)
     return {"file": path, "sha256": digest}
@@ -59,13 +87,15 @@ def write_slices(plan, directory):
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     written = set()
-    hosts = _write(directory, plan["hosts_table"], written)
+    hosts = _write(directory, plan["hosts_table"], HOSTS_TABLE, "hosts table", written)
     refs = {}
     for name, cluster in sorted(plan["clusters"].items()):
-        refs[name] = dict((key, _write(directory, cluster[key], written)) for key in CLUSTER_LISTS)
+        refs[name] = dict((key, _write(directory, cluster[key], kind, "%s of %s" % (key, name), written))
+                          for key, kind in CLUSTER_LISTS.items())
         # a cluster leaving the estate has a table of its own (planner.split_membership)
-        refs[name]["hosts_table"] = _write(directory, cluster["hosts_table"], written) if "hosts_table" in cluster else hosts
-        refs[name]["mappings"] = dict((table, _write(directory, rows, written))
+        refs[name]["hosts_table"] = _write(directory, cluster["hosts_table"], HOSTS_TABLE, "hosts table of %s" % name,
+                                           written) if "hosts_table" in cluster else hosts
+        refs[name]["mappings"] = dict((table, _write(directory, rows, MAPPING_ROWS, "%s of %s" % (table, name), written))
                                       for table, rows in sorted(cluster["mappings"].items()))
     _clean(directory, written)
     return refs
@@ -102,46 +132,10 @@ def read_slice(ref):
     return data
 
 
-def derived(ref, name, compute):
-    """A small JSON value computed from a slice, kept beside it as ``<sha256>.<name>.json`` so the next task (or
-    run: slices outlive runs) takes it instead of computing it again. ``name`` must change whenever what
-    ``compute`` returns would (it carries a code digest); a reference's ``drop_keys`` (another view of the slice)
-    are part of the name. ``compute()`` returning None is not kept; a reference without a file is computed each
-    time."""
-    if not ref.get("file") or not ref.get("sha256"):
-        return compute()
-    drop_keys = sorted(str(key) for key in ref.get("drop_keys") or ())
-    if drop_keys:
-        name += "-" + hashlib.sha256(json.dumps(drop_keys).encode("utf-8")).hexdigest()[:12]
-    path = os.path.join(os.path.dirname(str(ref["file"])), "%s.%s.json" % (ref["sha256"], name))
-    try:
-        with open(path, "rb") as handle:
-            return json.loads(handle.read())
-    except (OSError, ValueError):
-        pass
-    value = compute()
-    if value is not None:
-        try:
-            # atomic: tasks on other nodes read it concurrently
-            write_atomically(path, json.dumps(value).encode("utf-8"), 0o644)
-        except OSError:
-            pass  # a read-only plan directory: computed again next time
-    return value
-
-
-def code_digest(*modules):
-    """12 hex digits of the SHA-256 of the modules' source files: part of a derived value's name."""
-    digest = hashlib.sha256()
-    for module in modules:
-        with open(module.__file__, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()[:12]
-
-
-def load_slice(ref, drop_keys=()):
-    """The list a reference points to, checked against its hash; ``drop_keys`` removed from each object."""
+def load_slice(ref):
+    """The list a reference points to, checked against its hash."""
     data = read_slice(ref)
     try:
-        return slice_items(data, None, drop_keys, "the plan slice %s" % ref["file"])
+        return slice_items(data, None, "the plan slice %s" % ref["file"])
     except SliceError as exc:
         raise PlanSliceError(str(exc))

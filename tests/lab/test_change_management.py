@@ -338,14 +338,12 @@ def add_research_workstation_by_hand():
     from labutil import LAB_DIR, run_task
 
     database = {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "harbor.sqlite")}
-    rows = (("network_stations", {"ae_title": RESEARCH, "station_name": "RESEARCH", "host": "hbr-research",
-                                  "station_type": "Review Station"}),
-            ("source_stations", {"ae_title": RESEARCH, "station_name": "RESEARCH", "institution": "Harbor General Hospital",
-                                 "department": "Research", "home_cm": "HBR_CM"}))
-    for module, row in rows:
-        result = run_task("harbor-db01", "impax.cluster_link." + module, {"state": "merged", "config": [row]},
-                          database=database)
-        assert result["changed"] and not result.get("failed"), result
+    rows = {"network_management": {"config": [{"ae_title": RESEARCH, "station_name": "RESEARCH", "host": "hbr-research",
+                                               "station_type": "Review Station"}]},
+            "sources": {"config": [{"ae_title": RESEARCH, "station_name": "RESEARCH", "institution": "Harbor General Hospital",
+                                    "department": "Research", "home_cm": "HBR_CM"}]}}
+    result = run_task("harbor-db01", "impax.cluster_link.config_database", dict(rows, state="merged"), database=database)
+    assert result["changed"] and not result.get("failed"), result
     result = run_task("harbor-cm01", "impax.cluster_link.dicom_nodes",
                       {"url": "http://harbor-cm01:8042", "username": "impax", "password": "lab-gateway-secret",
                        "state": "merged", "modalities": [{"name": RESEARCH, "ae_title": RESEARCH, "host": "hbr-research"}]})

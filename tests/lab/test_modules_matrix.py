@@ -1,9 +1,9 @@
-"""Every configuration-database module in every action state, on both lab databases, with the full rhythm:
-gathered -> check run (changes predicted, nothing written) -> real run (exactly the predicted commands, the
-table as predicted) -> re-run (nothing to do).
+"""Every part of the configuration-database module in every action state, on both lab databases, with the full
+rhythm: gathered -> check run (changes predicted, nothing written) -> real run (exactly the predicted commands,
+the table as predicted) -> re-run (nothing to do).
 
-The modules run as Ansible runs them on a node - one Python process reading its arguments - so the 48 runs
-take seconds; tests/lab/test_config_db.py runs the same modules through ansible-playbook.
+The module runs as Ansible runs it on a node - one Python process reading its arguments - so the 48 runs take
+seconds; tests/lab/test_config_db.py runs the same module through ansible-playbook.
 Also the Orthanc module's error messages against a real gateway.
 """
 
@@ -22,13 +22,13 @@ DATABASES = {
                    "password": "lab-database-secret", "sslmode": "disable"},
 }
 NEW = {
-    "network_stations": {"ae_title": "NEW_STATION", "station_name": "NEW", "host": "new-host", "station_type": "PACS",
+    "network_management": {"ae_title": "NEW_STATION", "station_name": "NEW", "host": "new-host", "station_type": "PACS",
                          "capabilities": {"transmit_to_station": True}},
-    "source_stations": {"ae_title": "NEW_SOURCE", "station_name": "NEW", "institution": "Valley Medical Centre",
+    "sources": {"ae_title": "NEW_SOURCE", "station_name": "NEW", "institution": "Valley Medical Centre",
                         "department": "Radiology", "home_cm": "VLY_CM", "his_notifications": ["received"]},
-    "mapping_rows": {"pattern": "%NEW%", "rule": 77, "label": "NEW"},
+    "specialty": {"pattern": "%NEW%", "rule": 77, "label": "NEW"},
 }
-KEY = {"network_stations": "ae_title", "source_stations": "ae_title", "mapping_rows": "pattern"}
+KEY = {"network_management": "ae_title", "sources": "ae_title", "specialty": "pattern"}
 
 
 def module(name, args, check=False, diff=False):
@@ -41,17 +41,28 @@ def module(name, args, check=False, diff=False):
     return json.loads(out.stdout)
 
 
-def base_args(name, engine):
-    args = {"database": DATABASES[engine]}
-    if name == "mapping_rows":
-        args["table"] = "specialty"
+def part(name, engine, state, config=None):
+    """config_database's arguments for the one part ``name`` (a mapping table under mappings)."""
+    args = {"database": DATABASES[engine], "state": state}
+    if state == "gathered":
+        args["gather"] = [name]
+    elif name in KEY and name != "specialty":
+        args[name] = {"config": config}
+    else:
+        args["mappings"] = {"config": {name: config}}
     return args
 
 
+def part_result(name, result):
+    """The part's own result (a mapping table's under mappings.tables), with the call's diff of it."""
+    inner = result["mappings"]["tables"][name] if name == "specialty" else result[name]
+    return dict(inner, diff=result.get("diff", [None])[0], statements_executed=result["statements_executed"])
+
+
 def gathered(name, engine):
-    result = module(name, dict(base_args(name, engine), state="gathered"))
+    result = module("config_database", part(name, engine, "gathered"))
     assert not result.get("failed"), result
-    return result["gathered"]
+    return result["gathered"]["mappings"][name] if name == "specialty" else result["gathered"][name]
 
 
 def desired(name, state, current):
@@ -59,9 +70,9 @@ def desired(name, state, current):
     key = KEY[name]
     current = [i for i in current if i[key] != NEW[name][key]]  # NEW is added (again) below
     first = dict(current[0])
-    if name == "mapping_rows":
+    if name == "specialty":
         changed = dict(first, rule=first["rule"] + 1)
-    elif name == "network_stations":
+    elif name == "network_management":
         changed = dict(first, port=first["port"] + 1)
     else:
         changed = dict(first, demographic_layout="MAMMO_LAYOUT" if first["demographic_layout"] != "MAMMO_LAYOUT"
@@ -76,22 +87,22 @@ def desired(name, state, current):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-@pytest.mark.parametrize("name", ["network_stations", "source_stations", "mapping_rows"])
+@pytest.mark.parametrize("name", ["network_management", "sources", "specialty"])
 @pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "deleted"])
 def test_state_rhythm(lab_postgresql, engine, name, state):
     current = gathered(name, engine)
     if len([i for i in current if i[KEY[name]] != NEW[name][KEY[name]]]) < 3:  # give the table something to work on
-        seed = module(name, dict(base_args(name, engine), state="merged", config=[
+        seed = module("config_database", part(name, engine, "merged", [
             dict(NEW[name], **{KEY[name]: "%s_SEED%d" % (NEW[name][KEY[name]], i)}) for i in range(3)]))
         assert seed["changed"], seed
         current = gathered(name, engine)
-    args = dict(base_args(name, engine), state=state, config=desired(name, state, current))
+    args = part(name, engine, state, desired(name, state, current))
 
-    check = module(name, args, check=True, diff=True)
+    check = part_result(name, module("config_database", args, check=True, diff=True))
     assert check["changed"] and check["commands"], check
     assert gathered(name, engine) == current, "check mode wrote something"
 
-    real = module(name, args, diff=True)
+    real = part_result(name, module("config_database", args, diff=True))
     assert real["changed"]
     assert [c["sql"] for c in real["commands"]] == [c["sql"] for c in check["commands"]]
     assert real["commands"] == check["commands"] and real["diff"] == check["diff"]
@@ -101,7 +112,7 @@ def test_state_rhythm(lab_postgresql, engine, name, state):
     assert sorted(after, key=lambda i: i[KEY[name]]) == sorted(expected, key=lambda i: i[KEY[name]])
     assert len(after) == real["count_after"]
 
-    again = module(name, args)
+    again = part_result(name, module("config_database", args))
     assert not again["changed"] and again["commands"] == [], again
 
 

@@ -146,8 +146,8 @@ def test_modules_take_the_plan_lists_by_reference_and_refuse_a_changed_one(lab, 
         plan = json.load(handle)
     ref = write_slices(plan, str(tmp_path))["harbor"]["network_management"]
     database = {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "harbor.sqlite")}
-    args = dict(state="overridden", from_plan=dict(ref, drop_keys=["kind", "home_cluster"]))
-    same = run_task("harbor-db01", "impax.cluster_link.network_stations", args, database=database)
+    args = dict(state="overridden", network_management={"from_plan": ref})
+    same = run_task("harbor-db01", "impax.cluster_link.config_database", args, database=database)
     assert not same.get("failed") and same["changed"] is False, same  # the converged table, read from the file
 
     def table():
@@ -161,8 +161,9 @@ def test_modules_take_the_plan_lists_by_reference_and_refuse_a_changed_one(lab, 
     stations = [dict(s, port=4242) for s in stations]  # someone edits the file after planning
     with open(ref["file"], "w") as handle:
         json.dump(stations, handle)
-    refused = run_task("harbor-db01", "impax.cluster_link.network_stations", args, database=database)
+    refused = run_task("harbor-db01", "impax.cluster_link.config_database", args, database=database)
     assert refused["failed"] and "is not the one planned" in refused["msg"], refused
-    both = run_task("harbor-db01", "impax.cluster_link.network_stations", dict(args, config=stations[:1]), database=database)
+    both = run_task("harbor-db01", "impax.cluster_link.config_database",
+                    dict(args, network_management=dict(args["network_management"], config=stations[:1])), database=database)
     assert both["failed"] and "not both" in both["msg"], both
     assert table() == before, "nothing was written"

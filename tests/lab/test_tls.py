@@ -85,9 +85,9 @@ def test_the_gateway_certificate_must_match_the_host_name(lab_postgresql):
 def test_the_database_certificate_is_verified(lab_postgresql):
     database = {"engine": "postgresql", "host": "harbor-db01", "name": "impax_harbor", "user": "impax",
                 "password": "lab-database-secret", "sslrootcert": CA}
-    verified = run_task("harbor-db01", "impax.cluster_link.network_stations", {"state": "gathered"}, database=database)
-    assert not verified.get("failed") and verified["gathered"], verified
-    by_ip = run_task("harbor-db01", "impax.cluster_link.network_stations", {"state": "gathered"},
+    verified = run_task("harbor-db01", "impax.cluster_link.config_database", {"state": "gathered"}, database=database)
+    assert not verified.get("failed") and verified["gathered"]["network_management"], verified
+    by_ip = run_task("harbor-db01", "impax.cluster_link.config_database", {"state": "gathered"},
                      database=dict(database, host="10.201.0.13"))
     assert by_ip["failed"] and "cannot connect to the postgresql database" in by_ip["msg"], by_ip
     assert "10.201.0.13" in by_ip["msg"] and "lab-database-secret" not in str(by_ip)

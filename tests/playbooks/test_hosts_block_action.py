@@ -1,6 +1,8 @@
-"""hosts_block's action decides a converged file on the controller (one ``cat``) with the module's own code and
-returns what the module returns; anything else runs the module. Against a real file, connection local."""
+"""hosts_block's action decides a converged file on the controller (one ``cat``) for a table from the plan, with
+the module's own code, and returns what the module returns; anything else runs the module. Against a real file,
+connection local."""
 
+import hashlib
 import json
 import sys
 
@@ -25,8 +27,18 @@ def play_file(tmp_path, tasks):
     return str(play)
 
 
+def plan_slice(tmp_path):
+    """TABLE as the planner writes it: a file named by the SHA-256 of its bytes, and the reference to it."""
+    data = json.dumps(TABLE, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (tmp_path / (digest + ".json")).write_bytes(data)
+    return {"file": str(tmp_path / (digest + ".json")), "sha256": digest}
+
+
 def block_task(path, register, **args):
-    return {"name": register, "impax.cluster_link.hosts_block": dict({"path": path, "entries": TABLE}, **args),
+    """The table from the plan (``from_plan`` in args), else given in the task."""
+    table = {"entries": TABLE} if "from_plan" not in args else {}
+    return {"name": register, "impax.cluster_link.hosts_block": dict(dict({"path": path}, **table), **args),
             "register": register}
 
 
@@ -51,20 +63,16 @@ def test_converged_file_is_decided_on_the_controller_as_the_module_decides(tmp_p
     assert results(tmp_path, "first")[0]["changed"] and "decided_on_controller" not in results(tmp_path, "first")[0]
     assert written.startswith(SITE_LINES.replace("\n", newline).encode()) and newline.encode() + b"# END" in written
 
-    # the converged file: answered on the controller (no module invocation), in check and diff mode too;
-    # the same task with an argument the controller does not decide (backup given as a string) runs the module
-    tasks = [block_task(path, "controller"), block_task(path, "module", backup="no"),
-             block_task(path, "gathered_c", state="gathered", entries=[]),
-             block_task(path, "gathered_m", state="gathered", entries=[], backup="no")]
+    # the converged file: for the plan's table answered on the controller (no module invocation), with diff too;
+    # the same table given in the task runs the module, which answers the same
+    tasks = [block_task(path, "controller", from_plan=plan_slice(tmp_path)), block_task(path, "module")]
     again = run(play_file(tmp_path, tasks), "-i", "localhost,", "--diff")
     assert again.returncode == 0, again.stdout + again.stderr
-    controller, module, gathered_c, gathered_m = results(tmp_path, "controller", "module", "gathered_c", "gathered_m")
+    controller, module = results(tmp_path, "controller", "module")
     assert controller["decided_on_controller"] and "decided_on_controller" not in module
     assert comparable(controller) == comparable(module)
     assert controller["changed"] is False and controller["diff"]["before"] == written.decode()
     assert controller["block_sha256"] == controller["current_block_sha256"]
-    assert gathered_c["decided_on_controller"] and comparable(gathered_c) == comparable(gathered_m)
-    assert [e["hostname"] for e in gathered_c["gathered"]] == ["harbor-cm01", "eic-cm01"]
     assert hosts.read_bytes() == written
 
 
@@ -86,7 +94,8 @@ def test_anything_but_a_converged_file_runs_the_module(tmp_path, edit, expect):
     else:
         hosts.write_bytes(b"10.1.1.1 caf\xe9\n" + text.encode())
     before = hosts.read_bytes()
-    out = run(play_file(tmp_path, [dict(block_task(path, "again"), ignore_errors=True)]), "-i", "localhost,")
+    task = dict(block_task(path, "again", from_plan=plan_slice(tmp_path)), ignore_errors=True)
+    out = run(play_file(tmp_path, [task]), "-i", "localhost,")
     assert out.returncode == 0, out.stdout + out.stderr
     result = results(tmp_path, "again")[0]
     assert "decided_on_controller" not in result  # the module answered

@@ -8,6 +8,8 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import CLUSTER_LISTS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 with open(os.path.join(ROOT, "tests", "estates", "expected.yml")) as handle:
@@ -107,9 +109,10 @@ def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
         assert "." in slim["verify_addresses"].get("eic-cm01", "."), "IPv4 where a node has both"
         assert slim["verify_addresses"] and len(slim["verify_addresses"]) == len(slim["verify_targets"])
         slices = registered["index"][name]["slices"]
-        for key in ("network_management", "sources", "gateway_modalities"):
-            with open(slices[key]["file"]) as handle:
-                assert json.load(handle) == cluster[key]
+        for key, (unused, planning_only) in CLUSTER_LISTS.items():
+            with open(slices[key]["file"]) as handle:  # as the module takes it: without the planning-only keys
+                assert json.load(handle) == [dict((k, v) for k, v in item.items() if k not in planning_only)
+                                             for item in cluster[key]]
         assert os.path.dirname(slices["sources"]["file"]) == str(tmp_path / "plan-slices")
         for table, rows in cluster["mappings"].items():
             with open(slices["mappings"][table]["file"]) as handle:
@@ -156,7 +159,7 @@ def test_each_run_plans_from_the_inventory_as_it_is_now(tmp_path):
     changed = _plan_and_keep(tmp_path, inventory)
     assert changed["index"]["north"]["slices"]["sources"] != first["index"]["north"]["slices"]["sources"]
     with open(changed["index"]["north"]["slices"]["sources"]["file"]) as handle:
-        assert {s["institution"] for s in json.load(handle) if s["home_cluster"] == "north"} == {"North General Hospital Trust"}
+        assert {s["institution"] for s in json.load(handle) if s["institution"].startswith("North")} == {"North General Hospital Trust"}
 
     # a slice removed by hand is written again by the next plan
     gone = changed["index"]["south"]["slices"]["network_management"]["file"]

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS, NETWORK_STATIONS, SOURCE_STATIONS
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS, NETWORK_MANAGEMENT, SOURCES
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
-    REFERENCE_PROFILE, ConfigDbError, Database, Dialect, RowForm, TableMap)
+    ConfigDbError, Database, Dialect, TableMap)
+from ansible_collections.impax.cluster_link.plugins.module_utils.profiles.reference import PROFILE as REFERENCE_PROFILE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = open(os.path.join(ROOT, "roles", "lab", "files", "reference_schema.sql")).read()
@@ -47,10 +48,10 @@ def test_statements_per_dialect(engine, insert, update, delete):
 
 
 def test_nested_fields_and_flags_are_columns():
-    tm = table(NETWORK_STATIONS, "network_stations")
+    tm = table(NETWORK_MANAGEMENT, "network_management")
     have = [{"ae_title": "A", "station_name": "A", "host": "a", "capabilities": {"query_retrieve": False}}]
     want = [{"ae_title": "A", "capabilities": {"query_retrieve": True}, "cluster_linking": True}]
-    (sql, params), = tm.statements(reconcile.plan(NETWORK_STATIONS, want, have, "merged"))
+    (sql, params), = tm.statements(reconcile.plan(NETWORK_MANAGEMENT, want, have, "merged"))
     assert sql == 'UPDATE "network_station" SET "query_retrieve" = ?, "cluster_linking" = ? WHERE "ae_title" = ?'
     assert params == [1, 1, "A"]
 
@@ -108,10 +109,10 @@ def test_sqlite_roundtrip_stores_values_literally(sqlite_db):
 def test_sqlite_sources_roundtrip(sqlite_db):
     want = [{"ae_title": "A", "station_name": "CT1", "institution": "I", "department": "D", "home_cm": "CM",
              "his_notifications": ["verified", "received"], "his_verification": {"study_identification": ["study_date", "accession_number"]}}]
-    ops, after = roundtrip(sqlite_db, SOURCE_STATIONS, "source_stations", want)
+    ops, after = roundtrip(sqlite_db, SOURCES, "sources", want)
     assert after[0]["his_notifications"] == ["received", "verified"]
     assert after[0]["his_verification"]["study_identification"] == ["accession_number", "study_date"]
-    assert roundtrip(sqlite_db, SOURCE_STATIONS, "source_stations", want)[0] == []
+    assert roundtrip(sqlite_db, SOURCES, "sources", want)[0] == []
 
 
 def test_failed_statement_rolls_back_everything(sqlite_db):
@@ -151,89 +152,29 @@ def test_sqlite_read_back_only_the_written_rows(sqlite_db):
     assert [(r["pattern"], r["rule"]) for r in rows] == [("P17", 17), ("P3", 3)]
 
 
-# -- property: a converged table recognised in row form agrees with plan() -----------------------------------------
-CONFIG_RESOURCES = [(NETWORK_STATIONS, "network_stations"), (SOURCE_STATIONS, "source_stations"),
-                    (MAPPING_ROWS, "body_part")]
-LOOSE_VALUE = {"str": st.one_of(st.none(), st.text(alphabet="Ab %", max_size=2), st.integers(0, 2)),
-               "int": st.one_of(st.none(), st.integers(0, 2), st.sampled_from(["1", " 2"]), st.booleans()),
-               "bool": st.one_of(st.none(), st.booleans(), st.integers(0, 1), st.sampled_from(["yes", "0"])),
-               # a set's elements: empty and comma-holding ones cannot go through the comma-joined column
-               "set": st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", "", "a,b"]), max_size=3))}
-# what a column may hold when edited by hand (a bool or int column holds numbers; any column NULL)
-COLUMN_VALUE = {"str": st.one_of(st.none(), st.sampled_from(["", "A", "a,b", "1"])),
-                "set": st.one_of(st.none(), st.sampled_from(["", "a", "a,b", "b,a", ",a"])),
-                "int": st.one_of(st.none(), st.integers(0, 2), st.booleans()),
-                "bool": st.one_of(st.none(), st.integers(0, 2), st.booleans())}
+class _Refused(Exception):
+    pass
 
 
-def loose_config_item(resource):
-    def value(field):
-        if field.kind == "dict":
-            return st.one_of(st.none(), st.fixed_dictionaries({}, optional=dict((n, value(f)) for n, f in field.fields.items())))
-        return LOOSE_VALUE[field.kind]
-    given = {"str": st.text(alphabet="AB", min_size=1, max_size=2), "int": st.integers(0, 2)}
-    named = dict((n, given[resource.fields[n].kind]) for n in resource.key + resource.required_on_create)
-    loose = st.fixed_dictionaries({}, optional=dict((n, value(f)) for n, f in resource.fields.items()))
-    return st.one_of(st.builds(lambda item, given: dict(item, **given), loose, st.fixed_dictionaries(named)), loose)
+class _ModuleParams(object):
+    """What list_module.table_map reads of a module: its parameters, and fail_json."""
+
+    def __init__(self, profile):
+        self.params = {"profile": profile, "database": {"engine": "sqlite"}}
+
+    def fail_json(self, msg):
+        raise _Refused(msg)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.data(), st.sampled_from(["replaced", "overridden"]))
-def test_row_form_unchanged_agrees_with_plan(data, state):
-    """unchanged() on the rows as read says "no operation" only when plan() on the same rows read back as objects
-    has none (and refuses nothing); on rows that are the wanted objects' own, it says so whenever plan() does."""
-    for resource, key in CONFIG_RESOURCES:
-        tm = table(resource, key)
-        form = RowForm(tm)
-        assert form.usable, key
-        want = data.draw(st.lists(loose_config_item(resource), max_size=4))
-        rows, edited = [], False
-        for item in data.draw(st.one_of(st.just(want), st.lists(st.sampled_from(want), max_size=4) if want else st.just([]))):
-            row = form.keyed(item)[1]
-            if row is None:
-                continue
-            if data.draw(st.integers(0, 4)) == 0:  # one column edited by hand
-                i = data.draw(st.integers(0, len(row) - 1))
-                row = row[:i] + (data.draw(COLUMN_VALUE[tm.columns[i][1]]),) + row[i + 1:]
-                edited = True
-            rows.append(row)
-        extra = data.draw(st.one_of(st.none(), st.none(), loose_config_item(resource)))
-        if extra is not None and form.keyed(extra)[1] is not None:
-            rows.append(form.keyed(extra)[1])
-        try:
-            have = [tm.row_to_item(row) for row in rows]
-            records = form.records(rows)
-        except ValueError:
-            continue  # a hand-edited bool or int column that does not decode: reading fails either way
-        protected = [k for k in (records or {}) if data.draw(st.booleans())] if extra is not None else []
-        try:
-            ops = reconcile.plan(resource, want, have, state, protected=protected)
-        except reconcile.ReconcileError:
-            ops = None
-        verdict = records is not None and reconcile.unchanged(form, want, records, state, protected)
-        if verdict:
-            assert ops == [], (key, want, rows, ops)
-        own = not edited and extra is None and all(form.keyed(item)[0] is not None for item in want)
-        if own and ops == [] and want and records is not None and len(rows) == len(want):
-            assert verdict, (key, want, rows)
-
-
-def test_row_form_examples():
-    tm = table(SOURCE_STATIONS, "source_stations")
-    form = RowForm(tm)
-    item = {"ae_title": "CT1", "station_name": "CT1", "institution": "I", "department": "D", "home_cm": "CM",
-            "his_notifications": ["verified", "received"]}
-    key, row = form.keyed(item)
-    # the row an INSERT of the object writes
-    assert key == "CT1" and row == tuple(tm.insert(SOURCE_STATIONS.full_normal(item))[1])
-    assert reconcile.unchanged(form, [item], form.records([row]), "overridden")
-    # the database returns its own types: 1 for True, a number for a bool column holding True
-    assert reconcile.unchanged(form, [dict(item, visitor=False)], form.records([row]), "replaced")
-    edited = tuple(1 if c == "visitor" else v for (c, unused, unused), v in zip(tm.columns, row))
-    assert not reconcile.unchanged(form, [item], form.records([edited]), "replaced")
-    assert form.records([row, row]) is None  # two rows with one key: plan() reports the duplicate
-    assert form.keyed(dict(item, his_notifications=["a,b"])) == (None, None)  # the column cannot hold it apart
-    assert not form.complete(tuple(None if c == "station_name" else v for (c, unused, unused), v in zip(tm.columns, row)))
-    # a profile that leaves a field out cannot tell that field is as wanted
-    partial = dict(REFERENCE_PROFILE["body_part"], columns={"pattern": "source_pattern", "rule": "rule_number"})
-    assert not RowForm(TableMap(MAPPING_ROWS, partial, Dialect("sqlite"))).usable
+def test_a_profile_is_named_or_given_and_an_old_entry_name_is_told_apart():
+    from ansible_collections.impax.cluster_link.plugins.modules.config_database import table_map
+    assert table_map(_ModuleParams("reference"), SOURCES, "sources").table == '"source_station"'
+    own = {"sources": dict(REFERENCE_PROFILE["sources"], table="mvf.src")}
+    assert table_map(_ModuleParams(own), SOURCES, "sources").table == '"mvf"."src"'
+    with pytest.raises(_Refused, match="'site' is not a table profile of the collection \\(reference\\)"):
+        table_map(_ModuleParams("site"), SOURCES, "sources")
+    old = {"source_stations": REFERENCE_PROFILE["sources"]}
+    with pytest.raises(_Refused, match="no entry for sources; it names source_stations, the entry's name before"):
+        table_map(_ModuleParams(old), SOURCES, "sources")
+    with pytest.raises(_Refused, match="no entry for sources$"):
+        table_map(_ModuleParams({}), SOURCES, "sources")

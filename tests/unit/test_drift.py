@@ -98,7 +98,7 @@ def test_a_change_beyond_the_deletion_limit_is_named_before_the_rollout_refuses_
 
 
 def test_mapping_tables_result_read_per_table():
-    """The mappings role registers one mapping_tables result: drift reports each table as its own resource and
+    """The mappings role registers one config_database result with its mappings part: drift reports each table as its own resource and
     the rollout summary names each; a failed call is one failed resource, never tables that look in sync."""
     from ansible_collections.impax.cluster_link.plugins.action import drift_report, rollout_summary
 
@@ -109,12 +109,12 @@ def test_mapping_tables_result_read_per_table():
     table_result = {"changed": True, "commands": [{"op": "create", "key": "%NEW%"}, {"op": "delete", "key": "%OLD%"}]}
     result = {"changed": True, "tables": {"specialty": table_result, "body_part": {"changed": False, "commands": []}}}
     plan = {"clusters": {"a": {"nodes": ["a-db"], "database_node": "a-db"}}}
-    collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": result}}))["a"]
+    collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": {"changed": True, "mappings": result}}}))["a"]
     assert collected["mappings.specialty"] == [("a-db", table_result)]
     assert collected["mappings.body_part"][0][1]["commands"] == [] and "mappings" not in collected
     assert rollout_summary._changes(result) == (True, "body_part in sync; specialty 1 create, 1 delete")
 
-    failed = {"failed": True, "msg": "mapping_rows: cannot connect to the sqlite database", "tables": {"body_part": {}}}
+    failed = {"failed": True, "msg": "config_database: cannot connect to the sqlite database", "tables": {"body_part": {}}}
     collected = drift_report.collect(plan, HostVars({"a-db": {"mappings_result": failed}}))["a"]
     assert collected["mappings"] == [("a-db", failed)] and "mappings.body_part" not in collected
     assert rollout_summary._changes(failed)[0] is None and "FAILED" in rollout_summary._changes(failed)[1]

@@ -4,7 +4,10 @@ import os
 
 from estate_helpers import ROOT, inventory_plan
 
-from ansible_collections.impax.cluster_link.plugins.modules.dicom_nodes import from_orthanc, to_orthanc
+from ansible_collections.impax.cluster_link.plugins.modules.dicom_nodes import FIELDS, as_options
+from ansible_collections.impax.cluster_link.plugins.module_utils.driver import Part
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MODALITIES
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc import RegistryTarget
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MODALITY_FIELDS, canonical_modalities
 
 
@@ -34,6 +37,7 @@ def test_registry_permissions_follow_network_management():
 
 def test_orthanc_names_and_canonical_manufacturers():
     item = {"name": "X", "ae_title": "X", "host": "x", "port": 104, "manufacturer": "AgfaImpax", "allow_find": False}
-    body = to_orthanc(canonical_modalities([item])[0], MODALITY_FIELDS)
+    part = Part("modalities", "modalities", MODALITIES, [item], [], False, None)
+    body = RegistryTarget(None, FIELDS).body(part, canonical_modalities([item])[0])
     assert body == {"AET": "X", "Host": "x", "Port": 104, "Manufacturer": "GenericNoWildcardInDates", "AllowFind": False}
-    assert from_orthanc({"X": body}, MODALITY_FIELDS) == [dict(canonical_modalities([item])[0])]
+    assert as_options({"X": body}, MODALITY_FIELDS) == [dict(canonical_modalities([item])[0])]

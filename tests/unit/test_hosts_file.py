@@ -185,39 +185,11 @@ CONVERGED_CASES = [
 
 
 @pytest.mark.parametrize("around,own_hostname,own_ip", CONVERGED_CASES)
-def test_a_converged_block_is_decided_from_the_file_as_outcome_decides(around, own_hostname, own_ip):
+def test_a_converged_block_changes_nothing_and_still_reports_conflicts(around, own_hostname, own_ip):
     text = render(around)
-    summary = hf.table_summary(hf.normalise_entries(ENTRIES))
-    full = hf.Outcome(text, ENTRIES, "present", hf.DEFAULT_MARKER, own_hostname, own_ip)
-    fast = hf.Outcome.of_converged(text, summary, hf.DEFAULT_MARKER, own_hostname, own_ip)
-    assert fast is not None
-    assert fast.result() == full.result() and fast.new_text == full.new_text == text
-    assert fast.refusals == full.refusals and fast.conflicts == full.conflicts
-    assert bool(fast.conflicts or fast.refusals) == (around.startswith("10.9") or around.startswith("10.0.0.99"))
-
-
-@pytest.mark.parametrize("change", [
-    lambda t: t.replace("south-cm01", "south-cm02"),                    # an entry edited by hand (digest stale)
-    lambda t: t.replace("10.0.0.21\tsouth-cm01\n", ""),                  # an entry removed
-    lambda t: t.replace("# END", "10.7.7.7\textra\n# END"),             # an entry added
-    lambda t: t.replace("sha256:", "sha256:0"),                        # the notice line edited
-    lambda t: t.replace("# BEGIN impax.cluster_link managed block", "# BEGIN impax.cluster_link managed block "),
-    lambda t: t.replace("# BEGIN", "#BEGIN").replace("# END", "#END"),  # no block at all
-])
-def test_anything_but_the_exact_converged_block_is_left_to_outcome(change):
-    text = change(render("127.0.0.1\tlocalhost\n"))
-    summary = hf.table_summary(hf.normalise_entries(ENTRIES))
-    fast = hf.Outcome.of_converged(text, summary)
-    full = hf.Outcome(text, ENTRIES)
-    # either not decided from the file, or decided exactly as Outcome decides (a trailing blank after BEGIN)
-    assert fast is None or (fast.result() == full.result() and fast.new_text == full.new_text)
-    assert full.changed
-
-
-def test_a_summary_of_another_table_decides_nothing():
-    text = render("127.0.0.1\tlocalhost\n")
-    other = hf.table_summary(hf.normalise_entries(ENTRIES[:2]))
-    assert hf.Outcome.of_converged(text, other) is None
+    outcome = hf.Outcome(text, ENTRIES, "present", hf.DEFAULT_MARKER, own_hostname, own_ip)
+    assert not outcome.changed and outcome.new_text == text
+    assert bool(outcome.conflicts or outcome.refusals) == (around.startswith("10.9") or around.startswith("10.0.0.99"))
 
 
 def test_names_match_whatever_their_case_and_whether_hostname_or_alias():

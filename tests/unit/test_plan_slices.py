@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import (
-    KEEP_SECONDS, PlanSliceError, derived, load_slice, write_slices)
+    CLUSTER_LISTS, KEEP_SECONDS, MAPPING_ROWS, PlanSliceError, load_slice, module_items, write_slices)
 
 from estate_helpers import ROOT, inventory_raw
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
@@ -26,8 +26,9 @@ def test_every_list_round_trips_and_identical_lists_share_one_file(plan, tmp_pat
     refs = write_slices(plan, str(tmp_path / "slices"))
     assert sorted(refs) == sorted(plan["clusters"])
     for name, cluster in plan["clusters"].items():
-        for key in ("network_management", "sources", "gateway_modalities"):
-            assert load_slice(refs[name][key]) == cluster[key]
+        for key, (options, meta) in CLUSTER_LISTS.items():
+            assert load_slice(refs[name][key]) == [dict((k, v) for k, v in item.items() if k not in meta)
+                                                   for item in cluster[key]]
         for table, rows in cluster["mappings"].items():
             assert load_slice(refs[name]["mappings"][table]) == rows
         assert load_slice(refs[name]["hosts_table"]) == plan["hosts_table"]
@@ -40,11 +41,20 @@ def test_every_list_round_trips_and_identical_lists_share_one_file(plan, tmp_pat
     assert dict((f, os.path.getmtime(tmp_path / "slices" / f)) for f in os.listdir(tmp_path / "slices")) == before
 
 
-def test_planning_keys_are_dropped_on_request(plan, tmp_path):
+def test_slices_hold_what_the_modules_take_and_a_planner_defect_is_refused(plan, tmp_path):
     name = sorted(plan["clusters"])[0]
-    ref = write_slices(plan, str(tmp_path))[name]["network_management"]
-    stations = load_slice(ref, ["kind", "home_cluster"])
+    refs = write_slices(plan, str(tmp_path))[name]
+    stations = load_slice(refs["network_management"])
     assert stations and all("kind" not in s and "home_cluster" not in s and "ae_title" in s for s in stations)
+    sources = load_slice(refs["sources"])
+    assert sources and all("home_cluster" not in s and "home_cm" in s for s in sources)
+    # an object the module would refuse never reaches a slice: the planner's own defect, named
+    broken = dict(plan, clusters=dict(plan["clusters"], **{name: dict(plan["clusters"][name], sources=[
+        dict(plan["clusters"][name]["sources"][0], his_notifications=["bogus"])])}))
+    with pytest.raises(PlanSliceError, match="sources of %s does not fit its module.*his_notifications" % name):
+        write_slices(broken, str(tmp_path / "other"))
+    with pytest.raises(PlanSliceError, match="items.colour"):
+        module_items([{"pattern": "A%", "rule": 1, "label": "X", "colour": "red"}], MAPPING_ROWS, "x")
 
 
 def test_a_changed_or_missing_slice_is_refused(plan, tmp_path):
@@ -96,29 +106,3 @@ def test_summary_lists_a_few_findings_per_rule_then_how_many_more(plan):
     assert sum("shadowed" in line for line in lines) == 20 and sum("once" in line for line in lines) == 1
     assert lines[-1] == "... and 25 more warning ICL203 findings (every finding is in build/plan-x.json)"
     assert sum("shadowed" in line for line in summary_lines(many)) == 45, "0: every finding"
-
-
-def test_a_value_derived_from_a_slice_is_computed_once_and_kept_beside_it(plan, tmp_path):
-    ref = write_slices(plan, str(tmp_path))[sorted(plan["clusters"])[0]]["hosts_table"]
-    calls = []
-
-    def count():
-        calls.append(1)
-        return {"entries": len(load_slice(ref))}
-
-    first = derived(ref, "count-v1", count)
-    assert first == {"entries": len(plan["hosts_table"])} and len(calls) == 1
-    assert derived(ref, "count-v1", count) == first and len(calls) == 1      # kept: not computed again
-    assert os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".count-v1.json"))
-    assert derived(ref, "count-v2", count) == first and len(calls) == 2      # another code digest: computed
-    view = dict(ref, drop_keys=["comment"])  # another view of the slice: a value of its own, kept as well
-    assert derived(view, "count-v1", count) == first and len(calls) == 3
-    assert derived(dict(view, drop_keys=["comment"]), "count-v1", count) == first and len(calls) == 3
-    assert derived(dict(ref, drop_keys=["comment", "x"]), "count-v1", count) == first and len(calls) == 4
-    calls.pop()
-    assert derived(ref, "nothing-v1", lambda: None) is None
-    assert not os.path.exists(os.path.join(str(tmp_path), ref["sha256"] + ".nothing-v1.json"))
-    # a broken kept value is computed again
-    with open(os.path.join(str(tmp_path), ref["sha256"] + ".count-v1.json"), "w") as handle:
-        handle.write("{")
-    assert derived(ref, "count-v1", count) == first and len(calls) == 4

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import ReconcileError
-from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS, NETWORK_STATIONS, SOURCE_STATIONS
+from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS, NETWORK_MANAGEMENT, SOURCES
 
 HAVE = [
     {"ae_title": "A_CM", "station_name": "A_CM", "host": "a-cm", "port": 104, "station_type": "HIS/RIS"},
@@ -17,7 +17,7 @@ HAVE = [
 
 def ops_of(want, state, **kw):
     return [(op.action, op.key, sorted(op.fields()) if op.action == "update" else [])
-            for op in reconcile.plan(NETWORK_STATIONS, want, HAVE, state, **kw)]
+            for op in reconcile.plan(NETWORK_MANAGEMENT, want, HAVE, state, **kw)]
 
 
 CASES = [
@@ -57,31 +57,31 @@ def test_protected_keys_are_never_deleted():
 
 def test_overridden_with_empty_config_needs_allow_empty():
     with pytest.raises(ReconcileError, match="allow_empty"):
-        reconcile.plan(NETWORK_STATIONS, [], HAVE, "overridden")
-    assert len(reconcile.plan(NETWORK_STATIONS, [], HAVE, "overridden", allow_empty=True, protected=["A_CM"])) == 2
+        reconcile.plan(NETWORK_MANAGEMENT, [], HAVE, "overridden")
+    assert len(reconcile.plan(NETWORK_MANAGEMENT, [], HAVE, "overridden", allow_empty=True, protected=["A_CM"])) == 2
 
 
 def test_deleted_needs_config():
     with pytest.raises(ReconcileError, match="nothing is deleted by omission"):
-        reconcile.plan(NETWORK_STATIONS, [], HAVE, "deleted")
+        reconcile.plan(NETWORK_MANAGEMENT, [], HAVE, "deleted")
 
 
 def test_max_deletions_fails_before_acting():
     with pytest.raises(ReconcileError, match="more than max_deletions=1"):
-        reconcile.plan(NETWORK_STATIONS, [A_CM], HAVE, "overridden", max_deletions=1)
-    assert len(reconcile.plan(NETWORK_STATIONS, [A_CM], HAVE, "overridden", max_deletions=2)) == 2
+        reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=1)
+    assert len(reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=2)) == 2
 
 
 def test_duplicate_keys_are_refused():
     with pytest.raises(ReconcileError, match="duplicate ae_title in config: 'X'"):
-        reconcile.plan(NETWORK_STATIONS, [{"ae_title": "X"}, {"ae_title": "X"}], HAVE, "merged")
+        reconcile.plan(NETWORK_MANAGEMENT, [{"ae_title": "X"}, {"ae_title": "X"}], HAVE, "merged")
 
 
 def test_create_needs_its_required_fields():
     with pytest.raises(ReconcileError, match="creating it needs station_name, host"):
-        reconcile.plan(NETWORK_STATIONS, [{"ae_title": "NEW"}], HAVE, "merged")
+        reconcile.plan(NETWORK_MANAGEMENT, [{"ae_title": "NEW"}], HAVE, "merged")
     with pytest.raises(ReconcileError, match="replaced as given, and an object needs station_name, host"):
-        reconcile.plan(NETWORK_STATIONS, [{"ae_title": "A_CM"}], HAVE, "replaced")
+        reconcile.plan(NETWORK_MANAGEMENT, [{"ae_title": "A_CM"}], HAVE, "replaced")
 
 
 def test_keys_are_case_sensitive():
@@ -100,15 +100,15 @@ def test_sets_compare_unordered():
     have = [{"ae_title": "S", "station_name": "S", "institution": "I", "department": "D", "home_cm": "CM",
              "his_notifications": ["verified", "received"]}]
     want = [{"ae_title": "S", "his_notifications": ["received", "verified"]}]
-    assert reconcile.plan(SOURCE_STATIONS, want, have, "merged") == []
+    assert reconcile.plan(SOURCES, want, have, "merged") == []
 
 
 def test_result_and_commands():
-    ops = reconcile.plan(NETWORK_STATIONS, [{"ae_title": "A_CT1", "port": 104}], HAVE, "merged")
-    out = reconcile.result(NETWORK_STATIONS, "merged", HAVE, ops)
+    ops = reconcile.plan(NETWORK_MANAGEMENT, [{"ae_title": "A_CT1", "port": 104}], HAVE, "merged")
+    out = reconcile.result(NETWORK_MANAGEMENT, "merged", HAVE, ops)
     assert out["changed"] and out["commands"] == [{"op": "update", "key": "A_CT1", "fields": {"port": [4104, 104]}}]
     assert [i["port"] for i in out["after"] if i["ae_title"] == "A_CT1"] == [104]
-    d = reconcile.diff(NETWORK_STATIONS, out["before"], out["after"])
+    d = reconcile.diff(NETWORK_MANAGEMENT, out["before"], out["after"])
     assert d["before"]["A_CT1"]["port"] == 4104 and d["after"]["A_CT1"]["port"] == 104
 
 
@@ -172,82 +172,3 @@ def test_from_record_is_full_normal_of_the_renamed_record(data):
         known = dict((part, key) for part in resource.key)
         renamed = dict(((names[k], v) for k, v in record.items() if k in names), **known)
         assert resource.from_record(record, names, **known) == resource.full_normal(renamed), (resource.name, record)
-
-
-# -- property: the converged check in the target's own form agrees with plan() --------------------------------------
-GIVEN = {"str": st.text(alphabet="ABCD", min_size=1, max_size=3), "int": st.integers(0, 3), "bool": st.booleans()}
-FLAT_RESOURCES = [r for r in RESOURCES if not r._nested]
-
-
-def record_keys(resource, keep_key):
-    """A target's names for every field (the key's fields left to the registry's own key unless ``keep_key``)."""
-    return dict(("T_" + n, n) for n in resource.fields if keep_key or n not in resource.key)
-
-
-def as_item(resource, names, key, record):
-    """A record with the target's names as an object (the registry's key given when the record leaves it out)."""
-    item = dict((names[k], v) for k, v in record.items())
-    for part, value in zip(resource.key, key if len(resource.key) > 1 else (key,)):
-        item.setdefault(part, value)
-    return item
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.data(), st.sampled_from(["replaced", "overridden"]), st.booleans())
-def test_unchanged_agrees_with_plan(data, state, keep_key):
-    """unchanged() True means plan() has no operation (and refuses nothing); for records in the target's form
-    (what a converged target holds) and a config that is not empty, it is True exactly when plan() has none."""
-    assert FLAT_RESOURCES and len(FLAT_RESOURCES) >= 3
-    for resource in FLAT_RESOURCES:
-        names = record_keys(resource, keep_key)
-        form = resource.record_form(dict((n, k) for k, n in names.items()))
-        # mostly objects that name their key and give what creating one needs, sometimes loose ones
-        given = dict((n, GIVEN[resource.fields[n].kind]) for n in resource.key + resource.required_on_create)
-        named = st.builds(lambda loose, key: dict(loose, **key), loose_item(resource), st.fixed_dictionaries(given))
-        want = data.draw(st.lists(st.one_of(named, named, named, loose_item(resource)), max_size=4))
-        # records: the form of every wanted item (a converged target) or of some, a field of one maybe edited,
-        # maybe an extra one, maybe protected
-        records = []
-        for item in want if data.draw(st.booleans()) else data.draw(st.lists(st.sampled_from(want), max_size=4)) if want else []:
-            record = form.keyed(item)[1]
-            if data.draw(st.integers(0, 4)) == 0:
-                field = data.draw(st.sampled_from(sorted(record)))
-                record = dict(record, **{field: data.draw(LOOSE[resource.fields[names[field]].kind])})
-            records.append((form.keyed(item)[0], record))
-        extra = data.draw(st.one_of(st.none(), st.none(), loose_item(resource)))
-        if extra is not None:
-            records.append(form.keyed(extra))
-        # a target that keeps the key in the record is keyed by it, as read
-        records = dict((form.keyed(as_item(resource, names, key, record))[0] if keep_key else key, record)
-                       for key, record in records if key is not None)
-        records.pop(None, None)
-        protected = [k for k in records if data.draw(st.booleans())] if extra is not None else []
-        have = [resource.from_record(record, names, **({} if keep_key else
-                                                       dict(zip(resource.key, k if len(resource.key) > 1 else (k,)))))
-                for k, record in records.items()]
-        try:
-            ops = reconcile.plan(resource, want, have, state, protected=protected, have_normal=True)
-        except ReconcileError:
-            ops = None
-        verdict = reconcile.unchanged(form, want, records, state, protected)
-        if verdict:
-            assert ops == [], (resource.name, want, records, ops)
-        in_form = all(form.keyed(as_item(resource, names, key, record)) == (key, record) for key, record in records.items())
-        if in_form and ops == [] and want:  # an empty config is left to plan()'s guard
-            assert verdict, (resource.name, want, records)
-
-
-def test_unchanged_examples():
-    form = MAPPING_ROWS.record_form({"pattern": "P", "rule": "R", "label": "L"})
-    want = [{"pattern": "A%", "rule": 1, "label": "X"}, {"pattern": "B%", "rule": "2", "label": "Y"}]
-    records = {"A%": {"P": "A%", "R": 1, "L": "X"}, "B%": {"P": "B%", "R": 2, "L": "Y"}}
-    assert reconcile.unchanged(form, want, records, "overridden")
-    assert reconcile.unchanged(form, want[:1], records, "replaced")
-    assert not reconcile.unchanged(form, want[:1], records, "overridden")  # B% would be deleted
-    assert reconcile.unchanged(form, want[:1], records, "overridden", protected=["B%"])
-    assert not reconcile.unchanged(form, want, dict(records, **{"B%": {"P": "B%", "R": 3, "L": "Y"}}), "replaced")
-    assert not reconcile.unchanged(form, want + want[:1], records, "overridden")  # a duplicate: plan() says so
-    assert not reconcile.unchanged(form, want, records, "merged")  # merged compares given fields: plan() does
-    assert not reconcile.unchanged(form, [], {}, "overridden")  # an empty config: plan()'s guard decides
-    with pytest.raises(ValueError):
-        MAPPING_ROWS.record_form({"pattern": "P", "rule": "R"})  # a record without the label cannot say it is right

@@ -16,7 +16,8 @@ NODE_ROLES = ["connectivity_manager", "application", "database", "archive", "cur
 STATION_TYPES = ["Acquisition Station", "Review Station", "PACS", "HIS/RIS", "Other"]
 VALIDATION_LEVELS = ["NONE", "FAIL", "WARN"]
 LINK_FLAGS = ["cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching"]
-MAPPING_TABLES = ["body_part", "specialty", "patient_location"]
+# the mapping tables a cluster may have (Patient Location is optional in IMPAX); every module and rule names them so
+MAPPING_TABLES = ("body_part", "specialty", "patient_location")
 STUDY_IDENTIFICATION = ["accession_number", "study_date", "modality_with_study_date", "accession_number_else_study_date"]
 PATIENT_IDENTIFICATION = ["patient_id", "patient_name", "patient_id_and_name"]
 HIS_NOTIFICATIONS = ["received", "verified", "dictated"]

@@ -14,63 +14,18 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.driver import Target, TargetError
+
+ENGINES = ("sqlite", "postgresql", "oracle")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$")
 
-REFERENCE_PROFILE = {
-    "network_stations": {
-        "table": "network_station",
-        "columns": dict([
-            ("ae_title", "ae_title"), ("station_name", "station_name"), ("host", "host_name"), ("port", "port"),
-            ("alias", "alias"), ("station_type", "station_type"), ("validation_level", "validation_level"),
-            ("capabilities.transmit_to_station", "transmit_to_station"),
-            ("capabilities.query_retrieve", "query_retrieve"),
-            ("capabilities.query_user_information", "query_user_information"),
-            ("capabilities.send_key_images_only", "send_key_images_only"),
-            ("capabilities.send_multiframe", "send_multiframe"),
-            ("capabilities.send_storage_commit", "send_storage_commit"),
-            ("cluster_linking", "cluster_linking"), ("link_internal_queries", "link_internal_queries"),
-            ("link_external_queries", "link_external_queries"), ("link_cluster_updates", "link_cluster_updates"),
-            ("link_prefetching", "link_prefetching"), ("study_observed_notifications", "study_observed_notifications"),
-        ]),
-    },
-    "source_stations": {
-        "table": "source_station",
-        "columns": dict([
-            ("ae_title", "ae_title"), ("station_name", "station_name"), ("institution", "institution_name"),
-            ("department", "institutional_department_name"), ("home_cm", "home_cm"), ("visitor", "visitor"),
-            ("automatic_archiving", "automatic_archiving"),
-            ("his_verification.study_identification", "study_identification"),
-            ("his_verification.patient_identification", "patient_identification"),
-            ("his_verification.accession_number_identifies_patient", "accession_identifies_patient"),
-            ("his_notifications", "his_notifications"),
-            ("study_observed_notifications", "study_observed_notifications"),
-            ("demographic_layout", "demographic_layout"),
-        ]),
-    },
-    "body_part": {"table": "body_part_mapping",
-                  "columns": {"pattern": "source_pattern", "rule": "rule_number", "label": "body_part"}},
-    "specialty": {"table": "specialty_mapping",
-                  "columns": {"pattern": "source_pattern", "rule": "rule_number", "label": "specialty"}},
-    "patient_location": {"table": "patient_location_mapping",
-                         "columns": {"pattern": "source_pattern", "rule": "rule_number", "label": "mapped_location"}},
-}
-
-
-class ConfigDbError(Exception):
-    """A connection, profile or statement error; the transaction was rolled back.
-
-    ``unreachable`` is True when the database could not be reached at all (the modules return it as
-    ``service_unreachable``, which drift reports tell apart from an error).
-    """
-
-    def __init__(self, message, unreachable=False):
-        super(ConfigDbError, self).__init__(message)
-        self.unreachable = unreachable
+class ConfigDbError(TargetError):
+    """A connection, profile or statement error; the transaction was rolled back."""
 
 
 class Dialect(object):
     def __init__(self, engine):
-        if engine not in ("sqlite", "postgresql", "oracle"):
+        if engine not in ENGINES:
             raise ConfigDbError("unknown database engine %r (sqlite, postgresql or oracle)" % engine)
         self.engine = engine
 
@@ -210,77 +165,6 @@ class TableMap(object):
         return result
 
 
-# kinds a column holds as one value (a list or a whole dict has no column of its own)
-_ROW_KINDS = ("str", "int", "bool", "set")
-
-
-class RowForm(object):
-    """A resource's objects as the rows of its table, for reconcile.unchanged(): a converged table is recognised
-    by comparing the rows as read with the desired objects put in row form (TableMap.encode), without turning
-    every row back into an object (row_to_item) and planning.
-
-    Sound where it answers "unchanged": a row equal to encode(full_normal(item)) decodes to full_normal(item).
-    That holds for every column kind here except a set with an empty or comma-holding element (which the
-    comma-joined column cannot hold apart): keyed() gives no key for such an object, so plan() decides.
-    """
-
-    def __init__(self, table_map):
-        resource = table_map.resource
-        self.resource = resource
-        needed = set()
-        for name, field in resource.fields.items():
-            if field.kind == "dict":
-                needed.update("%s.%s" % (name, sub) for sub in field.fields)
-            else:
-                needed.add(name)
-        mapped = dict((path, kind) for path, kind, unused in table_map.columns)
-        # a row without a column for a field cannot say the field is as wanted
-        self.usable = needed <= set(mapped) and all(kind in _ROW_KINDS for kind in mapped.values())
-        self._columns = [(path, None, kind) if "." not in path else tuple(path.split(".")) + (kind,)
-                         for path, kind, unused in table_map.columns]
-        position = dict((path, i) for i, (path, unused, unused) in enumerate(table_map.columns))
-        self._key = [(position[part], resource.fields[part]) for part in resource.key if part in position]
-        self._required = [position[part] for part in resource.required_on_create if part in position]
-        self._text_key = self._key[0][0] if len(self._key) == 1 == len(resource.key) and \
-            self._key[0][1].kind == "str" else None
-
-    def keyed(self, item):
-        """(the object's key, the row that holds ``full_normal(item)``); (None, None) when no row can."""
-        full = self.resource.full_normal(item)
-        row = []
-        encode = TableMap.encode
-        for parent, child, kind in self._columns:
-            value = full[parent] if child is None else full[parent][child]
-            if kind == "set" and value is not None and not all(
-                    element.__class__ is str and element and "," not in element for element in value):
-                return None, None
-            row.append(encode(kind, value))
-        return self.resource.key_of(full), tuple(row)
-
-    def records(self, rows):
-        """{object key: row} of the rows as read; None when two rows have one key (plan() reports it)."""
-        if self._text_key is not None:
-            # one text key column: a text value is its own key (decode and Field.normalise keep it as it is)
-            i = self._text_key
-            records = dict((row[i], tuple(row)) for row in rows)
-            if len(records) == len(rows) and all(key.__class__ is str for key in records):
-                return records
-        records = {}
-        single = len(self._key) == 1
-        decode = TableMap.decode
-        for row in rows:
-            parts = [field.normalise(decode(field.kind, row[i])) for i, field in self._key]
-            records[parts[0] if single else tuple(parts)] = tuple(row)
-        return records if len(records) == len(rows) else None
-
-    def complete(self, row):
-        """Whether a row holds every field an object needs (Resource.required_on_create)."""
-        for i in self._required:
-            if row[i] is None:
-                return False
-        return True
-
-
 class Database(object):
     """A connection to the cluster configuration database (SQLite, PostgreSQL or Oracle)."""
 
@@ -332,14 +216,10 @@ class Database(object):
 
     def read(self, cursor, table_map, only=None):
         """Every row, or only those with the keys of the items in ``only``, as objects."""
-        return [table_map.row_to_item(row) for row in self.read_rows(cursor, table_map, only)]
-
-    def read_rows(self, cursor, table_map, only=None):
-        """The same rows as the database returns them (one value per TableMap column)."""
         sql, params = table_map.select_keys(only) if only else table_map.select()
         cursor.execute(sql, params)
         self.executed += 1
-        return cursor.fetchall()
+        return [table_map.row_to_item(row) for row in cursor.fetchall()]
 
     def apply(self, cursor, statements):
         done = 0
@@ -381,3 +261,48 @@ class Database(object):
 def _first_line(exc):
     text = str(exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+# Up to this many operations, the check after a write reads back only the rows written.
+READ_BACK_BY_KEY = 500
+
+
+class DatabaseTarget(Target):
+    """The driver's target: one TableMap per part, every part in one transaction."""
+
+    counter = "statements_executed"
+    noun = "the database"
+
+    def __init__(self, params, tables):
+        self.db = Database(params or {})
+        self.tables = tables  # part key -> TableMap
+        self.cursor = None
+
+    def open(self, parts, writing):
+        self.db.connect()
+        self.cursor = self.db.begin([self.tables[part.key].table for part in parts], lock=writing)
+
+    def read(self, part):
+        table = self.tables[part.key]
+        return [part.resource.full_normal(item) for item in self.db.read(self.cursor, table)]
+
+    def commands(self, part, ops):
+        return [dict(op.as_command(), sql=sql, params=params)
+                for op, (sql, params) in zip(ops, self.tables[part.key].statements(ops))]
+
+    def apply(self, planned):
+        self.db.apply(self.cursor, [statement for part, ops in planned
+                                    for statement in self.tables[part.key].statements(ops)])
+        self.cursor = self.db.begin([self.tables[part.key].table for part, _ops in planned], lock=False)
+
+    def read_back(self, part, ops):
+        only = [op.after or op.before for op in ops] if len(ops) <= READ_BACK_BY_KEY else None
+        return [part.resource.full_normal(item) for item in self.db.read(self.cursor, self.tables[part.key], only)]
+
+    def count(self):
+        return self.db.executed
+
+    def close(self):
+        if self.db.connection is not None:
+            self.db.rollback()
+        self.db.close()

@@ -248,12 +248,6 @@ def text_sha256(text):
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
-def table_summary(entries):
-    """What a node's managed block is checked against when it is expected converged (Outcome.of_converged): the
-    SHA-256 of the rendered ``entries`` (normalised) and their count - the same for every node of the table."""
-    return {"digest": block_digest(entries), "entries": len(entries)}
-
-
 class Outcome(object):
     """What the hosts_block module decides for a file's ``text`` - the same wherever it is computed (on the
     node by the module, or on the controller by its action plugin to find a converged node without running it).
@@ -262,51 +256,22 @@ class Outcome(object):
     def __init__(self, text, entries, state="present", marker=DEFAULT_MARKER, own_hostname=None, own_ip=None):
         """``entries`` as validated by the module's argument spec; raises HostsFileError."""
         hosts = HostsFile(text, marker)
+        self.text, self.hosts = text, hosts
         if state == "present":
-            entries = normalise_entries(entries)
-            self._decide(text, hosts, entries, render_block(entries, marker, hosts.newline), own_hostname, own_ip)
+            self.entries = normalise_entries(entries)
+            self.block = render_block(self.entries, marker, hosts.newline)
+            self.new_text = hosts.with_block(self.block)
+            self.refusals = own_name_changes(hosts, self.entries, own_hostname, own_ip)
+            self.conflicts = [{"name": c[0], "their_ip": c[1], "our_ip": c[2], "line": c[3]}
+                              for c in conflicts(hosts, self.entries)]
         else:
-            self.text, self.hosts, self.entries = text, hosts, []
-            self.block, self.new_text, self.refusals, self.conflicts = "", hosts.without_block(), [], []
-            self.changed = self.new_text != text
-
-    @classmethod
-    def of_converged(cls, text, summary, marker=DEFAULT_MARKER, own_hostname=None, own_ip=None):
-        """The Outcome of ``state=present`` for a file whose managed block already holds the table ``summary``
-        describes (table_summary), decided from the file alone: its block lines are the rendered entries, so
-        they are parsed back instead of validating and rendering thousands of entries again. None when the block
-        is not exactly that table (Outcome decides then); raises HostsFileError as Outcome does."""
-        hosts = HostsFile(text, marker)
-        block = hosts.block
-        notice = NOTICE.format(marker=marker, digest=summary["digest"][:16])
-        if len(block) != summary["entries"] + 3 or block[1] != notice:
-            return None
-        body = block[2:-1]
-        if hashlib.sha256("\n".join(body).encode("utf-8")).hexdigest() != summary["digest"]:
-            return None
-        entries = []
-        for line in body:  # render_entry's lines: names hold no "#" (hostname_problem), so the split is exact
-            fields = line.split("#", 1)
-            names = fields[0].split()
-            entries.append({"ip": names[0], "hostname": names[1], "aliases": names[2:],
-                            "comment": fields[1].strip() if len(fields) > 1 else ""})
-        rendered = [BEGIN.format(marker=marker), block[1]] + body + [END.format(marker=marker)]
-        outcome = cls.__new__(cls)
-        outcome._decide(text, hosts, entries, hosts.newline.join(rendered) + hosts.newline, own_hostname, own_ip)
-        return outcome
-
-    def _decide(self, text, hosts, entries, block, own_hostname, own_ip):
-        self.text, self.hosts, self.entries, self.block = text, hosts, entries, block
-        self.new_text = hosts.with_block(block)
-        self.refusals = own_name_changes(hosts, entries, own_hostname, own_ip)
-        self.conflicts = [{"name": c[0], "their_ip": c[1], "our_ip": c[2], "line": c[3]}
-                          for c in conflicts(hosts, entries)]
+            self.entries, self.block, self.new_text, self.refusals, self.conflicts = [], "", hosts.without_block(), [], []
         self.changed = self.new_text != text
 
     def result(self):
         """The module's result (without diff and write details)."""
         current = "\n".join(self.hosts.block) + "\n" if self.hosts.block else ""
-        # before/after only when they differ: a converged run on a large table returns no lists (bench/hosts_scale.py)
+        # before/after only when they differ: a converged run on a large table returns no lists
         result = dict(changed=self.changed, entries=len(self.entries), block_sha256=text_sha256(self.block),
                       current_block_sha256=text_sha256(current) if current else None,
                       conflicts=self.conflicts, write_method="none")

@@ -18,15 +18,16 @@ import ssl
 import time
 from urllib.parse import quote, urlsplit
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.driver import Target, TargetError
 
-class OrthancError(Exception):
+
+class OrthancError(TargetError):
     """A refused or failed call, with the HTTP status when there was one."""
 
     def __init__(self, message, status=None, body=None, unreachable=False):
-        super(OrthancError, self).__init__(message)
+        super(OrthancError, self).__init__(message, unreachable)
         self.status = status
         self.body = body
-        self.unreachable = unreachable  # no answer at all (refused, no route, timeout): service_unreachable
 
 
 class OrthancClient(object):
@@ -137,3 +138,70 @@ class OrthancClient(object):
 
 def quote_id(name):
     return quote(name, safe="")
+
+
+MASK = "********"
+
+
+class RegistryTarget(Target):
+    """The driver's target: an Orthanc's registries (``modalities``, ``peers``: the part keys), through one
+    kept-alive connection. ``fields`` maps each part's options to Orthanc's JSON fields. Orthanc cannot give a
+    peer's password back: under ``update_password=on_create`` the stored one is taken to be the one wanted."""
+
+    counter = "calls"
+    noun = "Orthanc"
+
+    def __init__(self, client, fields, wanted_passwords=None):
+        self.client = client
+        self.fields = fields
+        self.wanted_passwords = wanted_passwords  # peer name -> password (on_create), or None (always)
+
+    def read(self, part):
+        names = dict((key, option) for option, key in self.fields[part.key].items())
+        items = [part.resource.from_record(body, names, name=name)
+                 for name, body in sorted((self.client.get("/%s?expand" % part.key) or {}).items())]
+        if part.key == "peers":
+            for item in items:
+                item["password"] = (self.wanted_passwords or {}).get(item["name"])
+        return items
+
+    def body(self, part, item):
+        return dict((key, item[option]) for option, key in self.fields[part.key].items() if item.get(option) is not None)
+
+    def commands(self, part, ops):
+        calls = []
+        for op in ops:
+            call = {"op": op.action, "key": op.key, "path": "/%s/%s" % (part.key, quote_id(op.key))}
+            if op.action == "delete":
+                call["method"] = "DELETE"
+            else:
+                call.update(method="PUT", body=self.body(part, op.after))
+                if call["body"].get("Password") is not None:
+                    call["body"]["Password"] = MASK
+            calls.append(call)
+        return calls
+
+    def apply(self, planned):
+        for part, ops in planned:
+            done = []
+            for op in ops:
+                path = "/%s/%s" % (part.key, quote_id(op.key))
+                try:
+                    if op.action == "delete":
+                        self.client.delete(path)
+                    else:
+                        self.client.put(path, self.body(part, op.after))
+                except OrthancError as exc:
+                    raise OrthancError("%s (after %d of %d %s calls: %s)" % (
+                        exc, len(done), len(ops), part.key, ", ".join(done) or "none"), exc.status, exc.body,
+                        exc.unreachable)
+                done.append("%s %s" % (op.action, op.key))
+
+    def read_back(self, part, ops):
+        return self.read(part) if part.key == "modalities" else None  # a password cannot be read back
+
+    def count(self):
+        return len(self.client.calls)
+
+    def close(self):
+        self.client.close()

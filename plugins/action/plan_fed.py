@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, impax.cluster_link contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs the mapping_rows module; reads O(config) from the plan on the controller when given O(from_plan)."""
+"""The action of the modules fed from the plan (meta/runtime.yml routes them here): plugin_utils/plan_fed_action."""
 
 from __future__ import annotations
 
@@ -9,4 +9,4 @@ from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action
 
 
 class ActionModule(PlanFedAction):
-    LIST_OPTION = "config"
+    pass

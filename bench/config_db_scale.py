@@ -1,4 +1,4 @@
-"""Benchmark: one mapping_rows call reconciling 10,000 rows on the lab's PostgreSQL, against a plain psycopg script.
+"""Benchmark: one config_database call reconciling a mapping table of 10,000 rows on the lab's PostgreSQL, against a plain psycopg script.
 
 Measured side by side in one run, each as its own Python process (the module run directly, as Ansible runs
 it on the node, and the script of bench/baseline_psycopg.py): a converged no-op, and a run where 1 % of the rows
@@ -24,14 +24,14 @@ import psycopg  # noqa: E402
 CONNECTION = dict(host="10.201.0.13", dbname="impax_harbor", user="impax", password="lab-database-secret")
 DATABASE = {"engine": "postgresql", "host": "10.201.0.13", "name": "impax_harbor", "user": "impax",
             "password": "lab-database-secret", "sslmode": "disable"}
-MODULE = os.path.join(ROOT, "plugins", "modules", "mapping_rows.py")
+MODULE = os.path.join(ROOT, "plugins", "modules", "config_database.py")
 
 
 def run_module(rows):
     """The module as Ansible runs it on a node: one Python process reading its arguments."""
     args = os.path.join(ROOT, "build", "bench-module-args.json")
     with open(args, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": {"table": "specialty", "state": "overridden", "config": rows,
+        json.dump({"ANSIBLE_MODULE_ARGS": {"state": "overridden", "mappings": {"config": {"specialty": rows}},
                                            "database": DATABASE}}, handle)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
     start = time.perf_counter()
@@ -39,7 +39,7 @@ def run_module(rows):
     seconds = time.perf_counter() - start
     result = json.loads(out.stdout)
     assert not result.get("failed"), result
-    return seconds, result["statements_executed"], len(result["commands"])
+    return seconds, result["statements_executed"], len(result["mappings"]["tables"]["specialty"]["commands"])
 
 
 def run_script(rows):
@@ -86,8 +86,8 @@ def main():
         drift(rows, 0.01)
         drift_script = run_script(rows)
         start = time.perf_counter()
-        through_ansible = run_task("harbor-db01", "impax.cluster_link.mapping_rows",
-                                   dict(table="specialty", state="overridden", config=rows), database=DATABASE)
+        through_ansible = run_task("harbor-db01", "impax.cluster_link.config_database",
+                                   dict(state="overridden", mappings={"config": {"specialty": rows}}), database=DATABASE)
         ansible_seconds = time.perf_counter() - start
         assert not through_ansible["changed"]
     finally:

@@ -7,8 +7,7 @@ Side by side in one run, each as its own Python process: the first push, a conve
   imports it by FQN (bench/run_module.py); what is left out is the zip Ansible ships and unpacks every run, a cost
   of the transport that any module pays. It is fed its list the ways it reaches the module: as the rollout feeds
   it (the plan slice as one string, ``from_plan.content``: the dicom_gateway role does so) and as a task's own
-  list, which the action plugin sends as its JSON text too (plan_reference.list_as_text). For comparison, the
-  list as objects (what ansible-core sends when the action leaves a list as it is: under 100 items).
+  list (objects, which ansible-core encodes, and the module's argument spec checks).
 - The script (bench/baseline_orthanc.py) sends complete objects and compares every field, as Orthanc needs
   (lab-notes: a PUT replaces the modality, an omitted Allow* becomes true): it notices the same edits by hand.
 - Both may cache their bytecode (this machine sets PYTHONDONTWRITEBYTECODE; a collection on a node is imported
@@ -31,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from labutil import lab_is_up, playbook, report_figures  # noqa: E402
-from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import list_as_text  # noqa: E402
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import packed  # noqa: E402
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MODALITIES, MODALITY_FIELDS  # noqa: E402
 
 URL = "http://10.201.0.21:8042"
@@ -40,9 +39,8 @@ ENV = dict((k, v) for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 ENV["PYTHONPATH"] = os.path.join(ROOT, ".build", "collections")
 
 
-# how the list reaches the module: the plan slice (the rollout), a task's own list (as the action sends it),
-# and for comparison the list as objects
-FEEDS = ("plan_slice", "task_list", "list_as_objects")
+# how the list reaches the module: the plan slice (the rollout), a task's own list
+FEEDS = ("plan_slice", "task_list")
 
 
 def timed(command):
@@ -56,12 +54,10 @@ def timed(command):
 
 def module_job(modalities, feed, label="wanted"):
     args = {"url": URL, "username": "impax", "password": "lab-gateway-secret", "state": "overridden"}
-    if feed == "plan_slice":
-        content = json.dumps(modalities)
-        args["from_plan"] = {"file": "bench-gateway-slice.json", "sha256": hashlib.sha256(content.encode()).hexdigest(),
-                             "drop_keys": [], "content": content}
-    elif feed == "task_list":
-        args["from_plan"] = list_as_text(modalities, "the task's modalities")  # what the action plugin sends
+    if feed == "plan_slice":  # what the action plugin sends
+        content = json.dumps(modalities, sort_keys=True, separators=(",", ":")).encode()
+        args["from_plan"] = {"file": "bench-gateway-slice.json", "sha256": hashlib.sha256(content).hexdigest(),
+                             "content": packed(content)}
     else:
         args["modalities"] = modalities
     path = os.path.join(BUILD, "bench-gateway-args-%s-%s.json" % (label, feed))
@@ -115,7 +111,7 @@ def main():
         timed(empty)
         figures["first_push"]["script"] = summary([timed(script)])
         figures["one_percent"]["script"] = summary([timed(script_job(changed, "changed"))])
-        timed(module_job([{"name": "VLY_PLACEHOLDER", "ae_title": "X", "host": "x"}], "list_as_objects", "small"))
+        timed(module_job([{"name": "VLY_PLACEHOLDER", "ae_title": "X", "host": "x"}], "task_list", "small"))
     finally:
         if started:
             playbook("playbooks/lab_down.yml")

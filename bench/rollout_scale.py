@@ -1,13 +1,10 @@
 """Benchmark: the whole rollout on the lab estate grown to N stations and 3 mapping tables of M rows per cluster.
 
 Measured in one run, on the lab:
-  - link-clusters.yml: first rollout, and converged re-runs (min and median of 3; each takes the plan the run
-    before kept), each both as a run on its own (making its SSH connections to the nodes) and right after another
-    run (through the connections Ansible keeps open a minute); one with -e impax_plan_cache=false (planning
-    again); the converged re-runs again with the grown station and mapping files as JSON instead of YAML (the same
-    estate: Ansible's YAML loader is most of loading it), after one run that plans that inventory; and, in the same
-    rounds, a run on its own that parses every YAML file again (IMPAX_FAST_VARS_CACHE_DIR empty: the kept parsed
-    form of fast_host_group_vars' cache_dir is not used, as after a change to the files);
+  - link-clusters.yml: first rollout, and converged re-runs (min and median of 3), each both as a run on its own
+    (making its SSH connections to the nodes) and right after another run (through the connections Ansible keeps
+    open a minute); the converged re-runs again with the grown station and mapping files as JSON instead of YAML
+    (the same estate: Ansible's YAML loader is most of loading it);
   - the floor of any ansible-playbook run of this estate: one that only loads the inventory for every node
     (YAML and JSON), min of 3;
   - a direct Python script doing the converged re-run's reads, node after node (every hosts file and every table
@@ -154,19 +151,13 @@ def direct_reads(open_connections=False):
     return time.perf_counter() - start
 
 
-def converged_rounds(inventory, rounds, parsed_again=False):
+def converged_rounds(inventory, rounds):
     """Converged re-runs and the direct script's reads, in ``rounds`` rounds of: a run making its SSH connections, a
     run right after it (connections open), the script through those open connections, the script making its own.
-    With ``parsed_again`` each round starts with a run on its own that parses every YAML file again (no cache_dir).
-    ({"new"/"open"/"reads"/"reads_open"[/"new_parsed_again"]: [seconds of each round]}, changed tasks in any run)."""
+    ({"new"/"open"/"reads"/"reads_open": [seconds of each round]}, changed tasks in any run)."""
     times = {"new": [], "open": [], "reads": [], "reads_open": []}
     changed = 0
     for unused in range(rounds):
-        if parsed_again:
-            close_connections()
-            seconds, count = rollout(inventory, IMPAX_FAST_VARS_CACHE_DIR="")
-            times.setdefault("new_parsed_again", []).append(seconds)
-            changed = max(changed, count)
         close_connections()
         for kind in ("new", "open"):
             seconds, count = rollout(inventory)
@@ -250,13 +241,9 @@ def main():
         first, first_changed = rollout(inventory)
         # converged re-runs and the direct script, side by side in rounds: each as a run on its own (SSH
         # connections made anew) and right after a run (through the connections Ansible keeps open)
-        yaml_runs, yaml_changed = converged_rounds(inventory, 3, parsed_again=True)
-        # the same without the kept plan: what a re-run costs after any change to the inventory
-        replanning, unused = rollout(inventory, "-e", "impax_plan_cache=false")
-        # the same estate with the two grown files as JSON: nothing to change, only the inventory reads faster. One
-        # run first, so that the re-runs take the plan it kept, as the YAML ones do
+        yaml_runs, yaml_changed = converged_rounds(inventory, 3)
+        # the same estate with the two grown files as JSON: nothing to change, only the inventory reads faster
         json_inventory = grown_inventory(args.stations, args.rows, json_lists=True)
-        rollout(json_inventory)
         json_runs, json_changed = converged_rounds(json_inventory, 3)
         floor = min(ansible_floor(inventory) for unused in range(3))
         floor_json = min(ansible_floor(json_inventory) for unused in range(3))
@@ -282,25 +269,19 @@ def main():
         "converged_rerun_seconds": min_median(yaml_runs["new"]),
         "converged_rerun_open_connections_seconds": min_median(yaml_runs["open"]),
         "converged_rerun_changed_tasks": yaml_changed,
-        # the same, every large YAML file parsed again (no cache_dir: the first run after the files changed)
-        "converged_rerun_yaml_parsed_again_seconds": min_median(yaml_runs["new_parsed_again"]),
         "converged_rerun_json_lists_seconds": min_median(json_runs["new"]),
         "converged_rerun_json_lists_open_connections_seconds": min_median(json_runs["open"]),
         "converged_rerun_json_lists_changed_tasks": json_changed,
-        "converged_rerun_planning_again_seconds": round(replanning, 2),
         # [min, median] of 6
         "direct_script_reads_seconds": min_median(yaml_runs["reads"] + json_runs["reads"]),
         "direct_script_reads_open_connections_seconds": min_median(yaml_runs["reads_open"] + json_runs["reads_open"]),
         # like for like, by the minimums: both making their SSH connections, or both through open ones
         "converged_vs_direct_reads": round(again / reads, 2),
         "converged_json_lists_vs_direct_reads": round(again_json / reads, 2),
-        "converged_yaml_parsed_again_vs_direct_reads": round(min(yaml_runs["new_parsed_again"]) / reads, 2),
         "converged_vs_direct_reads_open_connections": round(again_open / reads_open, 2),
         # the same, each against the script's reads of its own rounds only (the machine's speed drifts in a run)
         "converged_vs_direct_reads_same_rounds": round(again / min(yaml_runs["reads"]), 2),
         "converged_json_lists_vs_direct_reads_same_rounds": round(again_json / min(json_runs["reads"]), 2),
-        # the basis of the figures before stop 22: the run through open connections, the script making its own
-        "converged_open_connections_vs_direct_reads": round(again_open / reads, 2),
         # any ansible-playbook run of this estate starts with this much: Ansible and the inventory, no work
         "ansible_floor_seconds": round(floor, 2),
         "ansible_floor_json_lists_seconds": round(floor_json, 2),

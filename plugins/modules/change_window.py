@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: change_window
 short_description: Decide per cluster whether a change may happen now (change windows, drift policy)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Evaluates each cluster's C(impax_cluster.change_windows) (days the window opens, start and end time, IANA
     time zone; a window may cross midnight) at O(now).

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: config_database
 short_description: Reconcile a cluster's Network Management, Source Manager and mapping tables in one transaction
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Makes the parts of one IMPAX cluster's configuration database that the task names what it says, in one call
     and one transaction - the Network Management stations (O(network_management)), the Source Manager sources
@@ -152,12 +152,12 @@ options:
     type: dict
     suboptions:
       config:
-        description: The sources. Unset fields are not managed under V(merged) and take their default otherwise.
+        description: The sources, each with its own defaults (below) when V(replaced) or V(overridden).
         type: list
         elements: dict
         suboptions:
           ae_title:
-            description: AE title, the key; compared byte for byte.
+            description: The source's AE title - its key, case-sensitive.
             type: str
             required: true
           station_name:

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: drift_report
 short_description: Report drift (or the plan of a change) per cluster and resource, with a picture of the estate
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Collects what the reconcile roles registered in a run of C(playbooks/drift_check.yml) (hosts tables on each
     node, Network Management, Source Manager, each mapping table, the DICOM registry) and classifies each

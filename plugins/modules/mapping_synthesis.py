@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: mapping_synthesis
 short_description: Propose one global rule order for each shared IMPAX mapping table
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Linked clusters carry the same Body Part and Specialty tables, but IMPAX picks the matching row with the
     lowest rule number, so a naive union lets one site's row take another site's descriptions (shadowing).

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: snapshot_write
 short_description: Write each cluster's snapshot (every resource, as the reconcile modules take it)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by C(playbooks/snapshot.yml) after it read every cluster (C(state=gathered) of C(hosts_block) on each
     node, C(network_stations), C(source_stations), C(mapping_rows) per table and C(dicom_nodes)); writes

@@ -94,11 +94,15 @@ def test_anything_but_a_converged_file_runs_the_module(tmp_path, edit, expect):
     else:
         hosts.write_bytes(b"10.1.1.1 caf\xe9\n" + text.encode())
     before = hosts.read_bytes()
-    task = dict(block_task(path, "again", from_plan=plan_slice(tmp_path)), ignore_errors=True)
-    out = run(play_file(tmp_path, [task]), "-i", "localhost,")
+    ref = plan_slice(tmp_path)
+    task = dict(block_task(path, "again", from_plan=ref), ignore_errors=True)
+    out = run(play_file(tmp_path, [task]), "-i", "localhost,", "-vvv")
     assert out.returncode == 0, out.stdout + out.stderr
     result = results(tmp_path, "again")[0]
     assert "decided_on_controller" not in result  # the module answered
+    # the invocation shown names the slice, without the bytes the action sent the module
+    shown = out.stdout.split("module_args", 1)[1].split("TASK [", 1)[0]
+    assert ref["sha256"] in shown and "content" not in shown, shown
     if expect == "changed":
         assert result["changed"] and hosts.read_text() == text
     else:

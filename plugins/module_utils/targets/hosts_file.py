@@ -25,8 +25,8 @@ BEGIN = "# BEGIN {marker} managed block"
 END = "# END {marker} managed block"
 NOTICE = "# Managed by {marker}: edits inside this block are replaced. sha256:{digest}"
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # what a comment cannot hold: control characters but tab
-# An IPv4 address already written as ipaddress writes it (no leading zeros): taken as it is, without the ~5 us
-# ipaddress spends on each of a large table's thousands of entries, on every node
+# An IPv4 address already written as ipaddress writes it (no leading zeros): taken as it is, without parsing each
+# of a large table's thousands of entries with ipaddress on every node
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 CANONICAL_IPV4 = re.compile(r"%s(\.%s){3}\Z" % (_OCTET, _OCTET))
 

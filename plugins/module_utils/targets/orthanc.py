@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Orthanc REST client: one kept-alive connection for a whole reconcile.
 
-``open_url`` builds a new SSL context per request (~32 ms, lab-notes); a module
+``open_url`` builds a new SSL context per request (lab-notes); a module
 that makes hundreds of calls holds one ``http.client`` connection instead.
 TLS certificates are verified unless the caller turns it off explicitly.
 """

@@ -6,4 +6,8 @@ redirect in meta/runtime.yml: ansible-core resolves module_defaults groups by th
 
 from __future__ import annotations
 
-from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction as ActionModule  # noqa: F401
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
+
+
+class ActionModule(PlanFedAction):
+    pass

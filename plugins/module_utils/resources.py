@@ -13,7 +13,6 @@ is not set; they are used by ``replaced``/``overridden``, never injected into
 from __future__ import annotations
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import MAPPING_TABLES  # noqa: F401
 from ansible_collections.impax.cluster_link.plugins.module_utils.reconcile import Field, Resource
 
 FLAGS = ("cluster_linking", "link_internal_queries", "link_external_queries", "link_cluster_updates", "link_prefetching")

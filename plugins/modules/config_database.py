@@ -396,9 +396,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import driver, profiles, reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import FROM_PLAN, take
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import MAPPING_TABLES
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
-    MAPPING_ROWS, MAPPING_TABLES, NETWORK_MANAGEMENT, SOURCES, archiving_visitors, argspec, linking_changed,
-    linking_flag_problems)
+    MAPPING_ROWS, NETWORK_MANAGEMENT, SOURCES, archiving_visitors, argspec, linking_changed, linking_flag_problems)
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
     ENGINES, ConfigDbError, DatabaseTarget, Dialect, TableMap)
 

@@ -150,7 +150,7 @@ def test_mappings_part_all_or_nothing(lab_postgresql, engine):
     before = tables_now(engine)
     body_part = before["body_part"] + [{"pattern": "%ALL OR NOTHING%", "rule": 4242, "label": "Both"}]
     refused = mappings_task(dict(state="overridden", max_deletions=0,
-                                          config={"body_part": body_part, "specialty": before["specialty"][1:]}), engine)
+                                 config={"body_part": body_part, "specialty": before["specialty"][1:]}), engine)
     assert refused["failed"] and "specialty" in refused["msg"] and "nothing was written" in refused["msg"]
     assert tables_now(engine) == before
 
@@ -275,9 +275,8 @@ def test_states_on_network_management(lab_postgresql, engine):
     replaced = part_task("network_management", dict(state="replaced", config=[dict(new, capabilities={})]), engine)
     assert replaced["commands"][0]["fields"] == {"capabilities.query_retrieve": [True, False]}
 
-    refused = part_task("network_management", dict(state="merged", config=[{"ae_title": "X", "station_name": "X", "host": "x",
-                                                                     "cluster_linking": False,
-                                                                     "link_prefetching": True}]), engine)
+    contradicting = {"ae_title": "X", "station_name": "X", "host": "x", "cluster_linking": False, "link_prefetching": True}
+    refused = part_task("network_management", dict(state="merged", config=[contradicting]), engine)
     assert refused["failed"] and "link_prefetching need cluster_linking" in refused["msg"]
 
     too_many = part_task("network_management", dict(state="overridden", config=[new], max_deletions=1), engine)
@@ -316,9 +315,8 @@ def test_sources_visitor_and_roundtrip(lab_postgresql, engine):
 def test_postgresql_killed_mid_transaction_leaves_table_as_before(lab_postgresql):
     import psycopg
     params = dict(host="10.201.0.13", dbname="impax_harbor", user="impax", password="lab-database-secret")
-    part_task("body_part", dict(state="overridden",
-                                config=[{"pattern": "%A%", "rule": 1, "label": "A"}, {"pattern": "%B%", "rule": 2, "label": "B"}]),
-         "postgresql")
+    rows = [{"pattern": "%A%", "rule": 1, "label": "A"}, {"pattern": "%B%", "rule": 2, "label": "B"}]
+    part_task("body_part", dict(state="overridden", config=rows), "postgresql")
     before = gathered_part("body_part", "postgresql")
     blocker = psycopg.connect(**params)
     # hold the row the module will update last: it deletes and inserts first, then waits on this lock

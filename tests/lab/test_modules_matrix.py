@@ -23,9 +23,9 @@ DATABASES = {
 }
 NEW = {
     "network_management": {"ae_title": "NEW_STATION", "station_name": "NEW", "host": "new-host", "station_type": "PACS",
-                         "capabilities": {"transmit_to_station": True}},
+                           "capabilities": {"transmit_to_station": True}},
     "sources": {"ae_title": "NEW_SOURCE", "station_name": "NEW", "institution": "Valley Medical Centre",
-                        "department": "Radiology", "home_cm": "VLY_CM", "his_notifications": ["received"]},
+                "department": "Radiology", "home_cm": "VLY_CM", "his_notifications": ["received"]},
     "specialty": {"pattern": "%NEW%", "rule": 77, "label": "NEW"},
 }
 KEY = {"network_management": "ae_title", "sources": "ae_title", "specialty": "pattern"}

@@ -4,7 +4,6 @@ import os
 import sqlite3
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils import reconcile
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MAPPING_ROWS, NETWORK_MANAGEMENT, SOURCES

@@ -19,6 +19,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.driver import T
 ENGINES = ("sqlite", "postgresql", "oracle")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$")
 
+
 class ConfigDbError(TargetError):
     """A connection, profile or statement error; the transaction was rolled back."""
 

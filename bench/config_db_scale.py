@@ -2,13 +2,16 @@
 
 Measured side by side in one run, each as its own Python process (the module run directly, as Ansible runs
 it on the node, and the script of bench/baseline_psycopg.py): a converged no-op, and a run where 1 % of the rows
-differ. Also reports the statements each executed and the wall time of the same task through ansible-playbook.
+differ. The module is fed its rows as the rollout feeds it (the plan slice, ``from_plan.content``) and, for the
+no-op, also as a task's own list (checked by ansible-core's argument spec). Also reports the statements each
+executed and the wall time of the same task through ansible-playbook.
 Brings the PostgreSQL lab up if it is down, and down again afterwards.
 
     .venv/bin/python bench/config_db_scale.py [--rows 10000] [--json build/bench-config-db.json]
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -18,6 +21,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 from labutil import lab_is_up, playbook, run_task, report_figures  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import packed  # noqa: E402
 
 import psycopg  # noqa: E402
 
@@ -27,12 +32,18 @@ DATABASE = {"engine": "postgresql", "host": "10.201.0.13", "name": "impax_harbor
 MODULE = os.path.join(ROOT, "plugins", "modules", "config_database.py")
 
 
-def run_module(rows):
-    """The module as Ansible runs it on a node: one Python process reading its arguments."""
+def run_module(rows, feed="plan_slice"):
+    """The module as Ansible runs it on a node: one Python process reading its arguments - the rows as the action
+    plugin sends a plan slice, or (``feed="task_list"``) as a task's own list."""
     args = os.path.join(ROOT, "build", "bench-module-args.json")
+    if feed == "plan_slice":
+        data = json.dumps(rows, sort_keys=True, separators=(",", ":")).encode()
+        part = {"from_plan": {"specialty": {"file": "bench-specialty.json", "sha256": hashlib.sha256(data).hexdigest(),
+                                            "content": packed(data)}}}
+    else:
+        part = {"config": {"specialty": rows}}
     with open(args, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": {"state": "overridden", "mappings": {"config": {"specialty": rows}},
-                                           "database": DATABASE}}, handle)
+        json.dump({"ANSIBLE_MODULE_ARGS": {"state": "overridden", "mappings": part, "database": DATABASE}}, handle)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
     start = time.perf_counter()
     out = subprocess.run([sys.executable, MODULE, args], capture_output=True, text=True, env=env, check=False)
@@ -80,6 +91,7 @@ def main():
     try:
         first, first_statements, _ops = run_module(rows)
         noop_module = best(run_module, rows)
+        noop_task_list = best(run_module, rows, "task_list")
         noop_script = best(run_script, rows)
         changed = drift(rows, 0.01)
         drift_module = run_module(rows)
@@ -98,7 +110,9 @@ def main():
         "first_push": {"module_seconds": round(first, 3), "statements": first_statements},
         "converged_noop": {"module_seconds": round(noop_module[0], 3), "module_statements": noop_module[1],
                            "script_seconds": round(noop_script[0], 3), "script_statements": noop_script[1],
-                           "ratio": round(noop_module[0] / noop_script[0], 2)},
+                           "ratio": round(noop_module[0] / noop_script[0], 2),
+                           "module_task_list_seconds": round(noop_task_list[0], 3),
+                           "task_list_ratio": round(noop_task_list[0] / noop_script[0], 2)},
         "one_percent_differs": {"rows_changed": changed, "module_seconds": round(drift_module[0], 3),
                                 "module_statements": drift_module[1], "module_operations": drift_module[2],
                                 "script_seconds": round(drift_script[0], 3), "script_statements": drift_script[1],

@@ -131,7 +131,8 @@ options:
     type: bool
     default: false
   max_deletions:
-    description: Fail before changing anything when more objects would be deleted.
+    description: Fail before changing anything when more modalities, or more peers, would be deleted (each list on
+      its own, as each table of M(impax.cluster_link.config_database)).
     type: int
 attributes:
   check_mode:

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs the hosts_block module; reads O(entries) from the plan on the controller when given O(from_plan).
 
-A node fed from the plan is decided on the controller first: one ``cat`` of the file over the open connection,
-then the module's own code (``hosts_file.Outcome``) on it. Only when that decision is "nothing to write, nothing
+A node is decided on the controller first: one ``cat`` of the file over the open connection, then the module's
+own code (``hosts_file.Outcome``) on the arguments as the module's argument spec returns them (the plan's table
+was checked when the planner wrote it). Only when that decision is "nothing to write, nothing
 to report" does the action answer for the module, with the module's result; anything else (a change, a conflict,
 a refusal, a file that cannot be read that way, arguments the module would refuse) runs the module, which reads
 the file again and decides on its own. Why: a module run per node costs Python start-up on the node and moving
@@ -23,7 +24,9 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference 
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets import hosts_file as hf
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_fed_action import PlanFedAction
 
-_OPTIONS = ArgumentSpecValidator(dict(hf.BLOCK_OPTIONS, path=dict(hf.BLOCK_OPTIONS["path"], type="str")))
+_OPTIONS = dict(hf.BLOCK_OPTIONS, path=dict(hf.BLOCK_OPTIONS["path"], type="str"))
+_WITH_ENTRIES = ArgumentSpecValidator(dict(_OPTIONS, entries=dict(type="list", elements="dict", options=hf.ENTRY_OPTIONS)))
+_WITHOUT_ENTRIES = ArgumentSpecValidator(_OPTIONS)
 
 
 class ActionModule(PlanFedAction):
@@ -35,9 +38,10 @@ class ActionModule(PlanFedAction):
     def _decided_on_controller(self, args):
         """The module's result when the controller can tell the node is converged, else None."""
         ref = args.get("from_plan")
-        if ref is None or args.get("entries") is not None:
-            return None
-        validation = _OPTIONS.validate(dict((k, v) for k, v in args.items() if k != "from_plan"))
+        if ref is not None and args.get("entries") is not None:
+            return None  # the module says why
+        validator = _WITHOUT_ENTRIES if ref is not None else _WITH_ENTRIES
+        validation = validator.validate(dict((k, v) for k, v in args.items() if k != "from_plan"))
         params = validation.validated_parameters
         if validation.error_messages or params["state"] != "present" or not params["path"].startswith("/"):
             return None
@@ -45,7 +49,10 @@ class ActionModule(PlanFedAction):
         if text is None:
             return None
         try:
-            entries = slice_items(zlib.decompress(base64.b64decode(ref["content"])), None)
+            if ref is not None:
+                entries = slice_items(zlib.decompress(base64.b64decode(ref["content"])), None)
+            else:
+                entries = params["entries"] or []
             outcome = hf.Outcome(text, entries, "present", params["marker"], params["own_hostname"], params["own_ip"])
         except (hf.HostsFileError, ValueError, TypeError, zlib.error):
             return None

@@ -91,9 +91,9 @@ attributes:
     description: Any POSIX node.
 notes:
   - Idempotent - a second run with the same entries reports no change.
-  - With O(from_plan), a converged node costs one C(cat) of the file - the action plugin decides it on the
-    controller with this module's code (RV(decided_on_controller)); the module itself runs on the node only to
-    write, to report a conflict or a refusal, or when the file cannot be read that way.
+  - A converged node costs one C(cat) of the file - the action plugin decides it on the controller with this
+    module's code (RV(decided_on_controller)); the module itself runs on the node only to write, to report a
+    conflict or a refusal, or when the file cannot be read that way.
 seealso:
   - name: Estate plan
     description: The planner produces the estate hosts table.
@@ -156,9 +156,9 @@ conflicts:
   elements: dict
 decided_on_controller:
   description:
-    - True when the action plugin read the file over the connection and found it converged for the O(from_plan)
-      table with the module's own code, so the module did not run on the node. Any change, conflict, refusal or
-      unreadable file runs the module.
+    - True when the action plugin read the file over the connection and found it converged with the module's own
+      code, so the module did not run on the node. Any change, conflict, refusal or unreadable file runs the
+      module.
   returned: when the action plugin decided
   type: bool
 backup_file:

@@ -177,3 +177,10 @@ def test_a_profile_is_named_or_given_and_an_old_entry_name_is_told_apart():
         table_map(_ModuleParams(old), SOURCES, "sources")
     with pytest.raises(_Refused, match="no entry for sources$"):
         table_map(_ModuleParams({}), SOURCES, "sources")
+
+
+@pytest.mark.parametrize("profile", [104, ["reference"], "{{ lookup('pipe', 'id') }}", "x" * 100000])
+def test_a_profile_of_another_type_or_an_unknown_name_is_refused_before_any_read(profile):
+    from ansible_collections.impax.cluster_link.plugins.modules.config_database import table_map
+    with pytest.raises(_Refused, match="profile"):
+        table_map(_ModuleParams(profile), SOURCES, "sources")

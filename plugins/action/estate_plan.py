@@ -59,12 +59,15 @@ def summary_lines(plan, per_rule=0, plan_file=None):
             src = cluster["sources"]
             linked = ", ".join("%s[%s]" % (other, flag_letters(flags)) for other, flags in sorted(cluster["links"].items()))
             lines.append("cluster %s%s: %d nodes; Network Management %d stations (%d CMs); Source Manager %d sources "
-                         "(%d local, %d remote); links %s; mappings %s" % (
+                         "(%d local, %d remote; %d archive here, %d Visitors); links %s; mappings %s" % (
                              name, " (leaving)" if cluster.get("membership") == "leaving" else "", len(cluster["nodes"]), len(nm),
                              sum(1 for e in nm if e["kind"] == "connectivity_manager"), len(src),
                              sum(1 for s in src if s["home_cluster"] == name),
-                             sum(1 for s in src if s["home_cluster"] != name), linked or "none",
-                             ", ".join("%s %d" % (t, len(r)) for t, r in sorted(cluster["mappings"].items()))))
+                             sum(1 for s in src if s["home_cluster"] != name),
+                             sum(1 for s in src if s["automatic_archiving"]), sum(1 for s in src if s["visitor"]),
+                             linked or "none",
+                             ", ".join("%s %d%s" % (t, len(r), "" if t in plan["mappings"] else " (own)")
+                                       for t, r in sorted(cluster["mappings"].items()))))
     shown, more = {}, {}
     for finding in plan["findings"]:
         if finding["severity"] != "info" or not plan["valid"]:

@@ -45,6 +45,10 @@ def summary_lines(tables):
                             entry["naive"]["studies"], entry["synthesized"]["changed"], entry["synthesized"]["studies"]))
         for conflict in result["conflicts"]:
             lines.append("  conflict (%s): %s -> %s" % (conflict["kind"], conflict["message"], conflict["suggestion"]))
+        for reading in result.get("underscore_readings") or []:
+            lines.append("  warning: pattern %r contains '_': %s's %r maps to %s if IMPAX reads '_' literally, to %s "
+                         "as one character (SQL LIKE)" % (reading["pattern"], reading["site"], reading["description"],
+                                                          reading["literal_label"], reading["wildcard_label"]))
     return lines
 
 

@@ -83,12 +83,25 @@ def linking_flag_problems(items):
     return problems
 
 
+# what linked clusters use of a linked entry besides its flags (its AE title is the key: a new one is a delete and
+# a create)
+LINKED_ADDRESS = ("host", "port")
+
+
 def linking_changed(ops):
     """Whether planned Network Management operations change cluster linking - the application service reset's
-    trigger: a linking flag changed, or a linked station created or deleted."""
-    fields = set(name for op in ops for name in op.fields())
-    return bool(fields & set(FLAGS)) or any(
-        op.action in ("create", "delete") and (op.after or op.before).get("cluster_linking") for op in ops)
+    trigger (KB 10689): a linking flag changed anywhere, a linked entry created or deleted, or the address (host,
+    port) of a linked entry changed."""
+    for op in ops:
+        linked = (op.before or {}).get("cluster_linking") or (op.after or {}).get("cluster_linking")
+        if op.action != "update":
+            if linked:
+                return True
+            continue
+        fields = set(op.fields())
+        if fields & set(FLAGS) or (linked and fields & set(LINKED_ADDRESS)):
+            return True
+    return False
 
 
 def archiving_visitors(items):

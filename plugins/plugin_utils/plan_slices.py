@@ -30,7 +30,7 @@ from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files im
 # planning-only keys left out of it.
 CLUSTER_LISTS = {
     "network_management": (resources.argspec(resources.NETWORK_MANAGEMENT), ("kind", "home_cluster")),
-    "sources": (resources.argspec(resources.SOURCES), ("host", "modality", "home_cm_ae_title", "home_cluster")),
+    "sources": (resources.argspec(resources.SOURCES), ("host", "modality", "home_cm_ae_title", "home_cluster", "archive_in")),
     "gateway_modalities": (resources.argspec(resources.MODALITIES), ()),
 }
 HOSTS_TABLE = (ENTRY_OPTIONS, ())

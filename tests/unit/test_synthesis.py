@@ -40,7 +40,7 @@ def test_ct_head_trap_is_resolved_and_naive_union_is_shown_wrong():
     assert sorted(e["description"] for e in north["naive"]["examples"]) == ["CT HEAD", "CT HEAD WO CONTRAST"]
     assert north["synthesized"] == {"changed": 0, "studies": 0, "examples": []}
     # what no evidence decides is reported, not hidden: south's %CT% loses "HEAD CT"
-    assert [(u["site"], u["local_row"]["pattern"], u["foreign_row"]["pattern"]) for u in result["unevidenced"]] == [
+    assert [(u["site"], u["local_row"]["pattern"], u["superset_row"]["pattern"]) for u in result["unevidenced"]] == [
         ("south", "%CT%", "%HEAD%")]
 
 
@@ -242,9 +242,9 @@ def test_example_plan_shadowing_is_only_what_the_synthesis_reported():
     plan = inventory_plan(os.path.join(ROOT, "inventories", "example"))
     assert plan["valid"]
     assert [f for f in plan["findings"] if f["rule"] in ("ICL201", "ICL202", "ICL205")] == []
-    structural = sorted((f["data"]["table"], f["cluster"], f["data"]["local_row"]["pattern"], f["data"]["foreign_row"]["pattern"])
+    structural = sorted((f["data"]["table"], f["cluster"], f["data"]["local_row"]["pattern"], f["data"]["superset_row"]["pattern"])
                         for f in plan["findings"] if f["rule"] == "ICL203")
-    reported = sorted((t, u["site"], u["local_row"]["pattern"], u["foreign_row"]["pattern"])
+    reported = sorted((t, u["site"], u["local_row"]["pattern"], u["superset_row"]["pattern"])
                       for t, r in out.items() for u in r["unevidenced"])
     assert structural == reported and structural
     assert all(f["severity"] == "info" for f in plan["findings"] if f["rule"] == "ICL203")

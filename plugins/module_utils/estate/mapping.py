@@ -20,8 +20,9 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings
 
 DEFAULT_LABELS = {"body_part": "DEFAULT", "specialty": "BODY", "patient_location": "SITE"}
 WILDCARD = "%"
-# Characters people type as wildcards out of habit; IMPAX treats them literally.
-FOREIGN_WILDCARDS = ("*", "?", "_")
+# Characters people type as wildcards out of habit: literal for IMPAX and for a database LIKE. ``_`` is
+# different: a LIKE reads it as one character and the KB does not say which IMPAX does (underscore_readings).
+FOREIGN_WILDCARDS = ("*", "?")
 # Structural shadowing tries this many foreign candidates per local row: the
 # analysis stays linear in the number of rows (see docs/mappings.md).
 STRUCTURAL_CANDIDATES = 8
@@ -304,9 +305,9 @@ def check_rule_hygiene(table, rows, findings, catch_all_rule):
     for row in rows:
         for char in FOREIGN_WILDCARDS:
             if char in row.pattern:
-                findings.add("ICL023", "%s pattern %r contains %r, which IMPAX matches literally (only %% is a wildcard)"
-                             % (table, row.pattern, char), cluster=row.sites[0], obj=row.pattern,
-                             field="impax_mappings.%s" % table)
+                findings.add("ICL023", "%s pattern %r contains %r, not a wildcard in IMPAX (KB 9496: only %%) nor in a "
+                             "database LIKE; it matches itself" % (table, row.pattern, char), cluster=row.sites[0],
+                             obj=row.pattern, field="impax_mappings.%s" % table)
                 break
         folded.setdefault(row.pattern.casefold(), []).append(row)
     for twins in folded.values():
@@ -352,44 +353,54 @@ def sample_shadowing(table, site, own, superset, samples, findings, origin=None)
 
 def structural_shadowing(table, site, own, superset, findings, origin=None, candidates=STRUCTURAL_CANDIDATES,
                          severity=None):
-    """Rows of other sites that can take descriptions a local row labels.
+    """Rows that can take descriptions a local row labels, once the site holds the superset.
 
-    For each local row ``p`` the foreign rows with a lower rule number and a
-    different label are tried in rule order (at most ``candidates`` that can
-    match a common string). A finding is reported only with an example string
-    that the site's own table really maps through ``p`` and that the superset
-    maps to another label, so every finding is proven; the search is bounded,
-    so absence is not proof (the sample check complements it). Under a reviewed
-    synthesised table these are orders no evidence decided: ``severity`` info.
+    Two causes: another site's row, or one of the site's own rows renumbered (the union keeps the lowest number
+    a pattern has anywhere, so a row the site had low in its table can move above its other rows). For each
+    local row ``p`` the rows that may now come before it with a different label are tried in rule order (at
+    most ``candidates`` that can match a common string). A finding is reported only with an example string
+    that the site's own table really maps through ``p`` and that the superset maps to another label, so every
+    finding is proven both ways; the search is bounded, so absence is not proof (the sample check complements
+    it). Under a reviewed synthesised table these are orders no evidence decided: ``severity`` info.
     """
     origin = origin or (lambda s: None)
-    foreign = [r for r in superset.rows if site not in r.sites]
+    own_order = dict((row.pattern, row.order) for row in own.rows)
+    # the rows whose place among this site's rows differs from the site's own table
+    movers = [row for row in superset.rows if site not in row.sites or own_order.get(row.pattern) != row.order]
+    placed = dict((row.pattern, row) for row in superset.rows)
     reported = 0
-    for local in own.rows:
+    for local in own.rows if movers else ():
         if local.is_catch_all:
             continue  # a catch-all yielding to specific rows is what a superset is for
-        proof = _prove_structural(local, own, superset, foreign, candidates)
+        limit = placed[local.pattern].order if local.pattern in placed else local.order
+        proof = _prove_structural(local, own, superset, movers, candidates, limit)
         if proof is None:
             continue
         winner, text = proof
-        findings.add("ICL203", "%s row %s at %s can be overtaken by %s: e.g. %r would map to %s instead of %s"
-                     % (table, local.describe(), site, winner.describe(), text, winner.label, local.label),
+        if site in winner.sites:
+            cause, why = "renumbered", "this site's own row, renumbered from rule %d" % own_order[winner.pattern][0]
+        else:
+            cause, why = "foreign", "another site's row"
+        findings.add("ICL203", "%s row %s at %s can be overtaken by %s, %s: e.g. %r maps to %s in the site's own "
+                     "table but to %s under the superset"
+                     % (table, local.describe(), site, winner.describe(), why, text, local.label, winner.label),
                      cluster=site, obj=local.pattern, field="impax_mappings.%s" % table, file=origin(site),
                      severity=severity,
-                     data={"table": table, "local_row": local.as_dict(), "foreign_row": winner.as_dict(),
-                           "foreign_sites": list(winner.sites), "example": text})
+                     data={"table": table, "local_row": local.as_dict(), "superset_row": winner.as_dict(),
+                           "superset_row_sites": list(winner.sites), "cause": cause, "example": text})
         reported += 1
     return reported
 
 
-def _prove_structural(local, own, superset, foreign, candidates):
-    """First (winning row, example) proving that ``local`` is overtaken, or None."""
+def _prove_structural(local, own, superset, movers, candidates, limit):
+    """First (winning row, example) proving that ``local`` is overtaken, or None. ``movers`` are in rule order;
+    only those before ``limit`` (the local row's place in the superset) can overtake it."""
     tried = scanned = 0
-    for other in foreign:
+    for other in movers:
         scanned += 1
-        if other.order >= local.order or tried >= candidates or scanned > candidates * 16:
+        if other.order >= limit or tried >= candidates or scanned > candidates * 16:
             return None
-        if other.label == local.label or not patterns_intersect(local, other):
+        if other.label == local.label or other.pattern == local.pattern or not patterns_intersect(local, other):
             continue
         tried += 1
         for text in witnesses(local, other):
@@ -399,6 +410,62 @@ def _prove_structural(local, own, superset, foreign, candidates):
             if winner is not None and winner.label != local.label:
                 return winner, text
     return None
+
+
+def like_match(pattern, text):
+    """SQL LIKE: ``%`` any run, ``_`` exactly one character. The other reading of ``_`` (see underscore_readings);
+    positions are tracked as a set, so time is linear in pattern length times text length, whatever the input."""
+    positions = {0}
+    for char in pattern:
+        if char == WILDCARD:
+            positions = set(range(min(positions), len(text) + 1))
+        elif char == "_":
+            positions = set(p + 1 for p in positions if p < len(text))
+        else:
+            positions = set(p + 1 for p in positions if p < len(text) and text[p] == char)
+        if not positions:
+            return False
+    return len(text) in positions
+
+
+def underscore_readings(table, rows, texts):
+    """Descriptions whose label depends on how IMPAX reads ``_`` in a pattern.
+
+    The KB documents ``%`` as the only wildcard; a database LIKE reads ``_`` as one character. Both readings
+    are evaluated and ``[(pattern, description, literal label, one-character label)]`` returned, one example per
+    pattern, for descriptions where they disagree. ``rows``: Row objects, the table the site holds.
+    """
+    with_underscore = [row for row in rows if "_" in row.pattern]
+    if not with_underscore:
+        return []
+    table_rows = MappingTable(rows, DEFAULT_LABELS[table])
+    found, reported = [], set()
+    for text in texts:
+        literal = table_rows.lookup(text)
+        other = literal
+        for row in with_underscore:  # every literal match is a LIKE match too: only these can come first
+            if (other is None or row.order < other.order) and like_match(row.pattern, text):
+                other = row
+        as_literal = literal.label if literal is not None else table_rows.default_label
+        as_wildcard = other.label if other is not None else table_rows.default_label
+        if as_literal != as_wildcard:
+            pattern = (other if other is not literal else literal).pattern
+            if pattern not in reported:
+                reported.add(pattern)
+                found.append((pattern, text, as_literal, as_wildcard))
+    return found
+
+
+def report_underscores(table, site, rows, texts, findings, origin=None, what="sample"):
+    """ICL023 for each pattern whose ``_`` changes the label of one of ``site``'s descriptions."""
+    origin = origin or (lambda s: None)
+    for pattern, text, as_literal, as_wildcard in underscore_readings(table, rows, texts):
+        findings.add("ICL023", "%s pattern %r contains '_': %s %r maps to %s if IMPAX reads '_' literally but to %s if "
+                     "it reads it as one character (SQL LIKE); the KB documents only %%, so write the row so both "
+                     "readings agree" % (table, pattern, what, text, as_literal, as_wildcard),
+                     cluster=site, obj=pattern, field="impax_mappings.%s" % table, file=origin(site),
+                     data={"table": table, "pattern": pattern, "description": text,
+                           "literal_label": as_literal, "wildcard_label": as_wildcard})
 
 
 def evaluate(rows, texts, table="body_part"):
@@ -427,7 +494,9 @@ def analyse(tables, samples_by_site, findings=None, origin=None, structural=True
         superset = MappingTable(rows, DEFAULT_LABELS[table])
         for site in sorted(by_site):
             own = MappingTable(site_rows(by_site[site], site), DEFAULT_LABELS[table])
-            sample_shadowing(table, site, own, superset, samples_by_site.get(table, {}).get(site, []), findings, origin)
+            samples = samples_by_site.get(table, {}).get(site, [])
+            sample_shadowing(table, site, own, superset, samples, findings, origin)
+            report_underscores(table, site, superset.rows, [s["description"] for s in samples], findings, origin)
             if structural:
                 structural_shadowing(table, site, own, superset, findings, origin,
                                      severity="info" if given is not None and table in given else None)

@@ -81,6 +81,7 @@ class Estate(object):
         self.settings = estate or {"name": "unnamed", "strict": False, "linking": None,
                                    "cross_cluster_external_search": False, "patient_identity": None,
                                    "hub": None, "specialty_catalog": None, "patient_location_superset": False,
+                                   "prefetch_and_route_by": ["body_part", "specialty"],
                                    "mapping_catch_all_rule": 1000000, "mapping_superset": "union",
                                    "max_deletions": None}
         if (self.settings.get("max_deletions") or 0) < 0:

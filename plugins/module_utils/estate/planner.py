@@ -124,7 +124,7 @@ def network_management(estate, cluster, shared=None):
 
 
 def source_entries(estate):
-    """Source Manager sources, the same in every cluster but for ``local`` (KB 10665: remote ones keep their home CM)."""
+    """Source Manager sources as their home cluster holds them (KB 10665: remote ones keep their home CM)."""
     result = []
     for st in estate.all_stations():
         if not rules.is_source(st):
@@ -133,7 +133,6 @@ def source_entries(estate):
         verification = st.get("his_verification") or {"study_identification": ["accession_number"],
                                                       "patient_identification": "patient_id",
                                                       "accession_number_identifies_patient": False}
-        archiving = st.get("automatic_archiving")
         result.append({
             "station_name": st["station_name"],
             "ae_title": st["ae_title"],
@@ -145,7 +144,8 @@ def source_entries(estate):
             "home_cm_ae_title": home["ae_title"] if home else None,
             "home_cluster": st["cluster"],
             "visitor": st["visitor"],
-            "automatic_archiving": (not st["visitor"]) if archiving is None else archiving,
+            "automatic_archiving": rules.archives_in(st, st["cluster"]),
+            "archive_in": sorted(st.get("archive_in") or []),
             "his_verification": {
                 "study_identification": sorted(verification["study_identification"]),
                 "patient_identification": verification["patient_identification"],
@@ -161,10 +161,21 @@ def source_entries(estate):
 def sources(estate, cluster, shared=None):
     """Source Manager sources of one cluster: local modalities and every remote one, each with its home CM.
 
-    The list is the same for every cluster (a source is local where ``home_cluster``
-    is the cluster); the plan shares one list object between clusters: read-only.
+    A source's entry in a cluster other than its home is a Visitor there (KB 10665: no automatic archiving, its
+    studies belong to its home cluster's database) unless ``archive_in`` names the cluster: then it archives
+    there too. Entries that do not differ are shared between the clusters' lists: read-only.
     """
-    return source_entries(estate) if shared is None else shared
+    result = []
+    for entry in source_entries(estate) if shared is None else shared:
+        if entry["home_cluster"] == cluster:
+            result.append(entry)
+        elif entry["visitor"]:
+            result.append(entry)  # a Visitor everywhere already
+        elif cluster in entry["archive_in"]:
+            result.append(entry if entry["automatic_archiving"] else dict(entry, automatic_archiving=True))
+        else:
+            result.append(dict(entry, visitor=True, automatic_archiving=False))
+    return result
 
 
 def _role_node(cluster, setting, role):
@@ -284,6 +295,7 @@ def _plan_clusters(estate, supersets):
     clusters = {}
     shared_stations = station_entries(estate)
     shared_sources = source_entries(estate)
+    shared = rules.shared_tables(estate)
     gateways = dict((name, _role_node(cluster, "gateway", "connectivity_manager")) for name, cluster in estate.clusters.items())
     addresses = {}
     for entry in table:
@@ -292,8 +304,9 @@ def _plan_clusters(estate, supersets):
         cluster = estate.clusters[name]
         tables = dict((t, [{"pattern": r["pattern"], "rule": r["rule"], "label": r["label"]} for r in rows])
                       for t, rows in supersets.items())
-        if "patient_location" not in tables and cluster["mappings"].get("patient_location"):
-            tables["patient_location"] = sorted(cluster["mappings"]["patient_location"], key=lambda r: (r["rule"], r["pattern"]))
+        for own, rows in sorted(cluster["mappings"].items()):  # the tables the estate does not share: its own
+            if own not in shared and rows:
+                tables[own] = sorted(rows, key=lambda r: (r["rule"], r["pattern"]))
         roles = {}
         for node in cluster["nodes"]:
             for role in node["roles"]:

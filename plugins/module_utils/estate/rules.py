@@ -28,11 +28,25 @@ SOURCE_TYPES = ("Acquisition Station",)
 
 
 def _merge_flags(*layers):
+    """The flags of ``layers``, least specific first, over the built-in defaults.
+
+    Cluster Linking off means off: a sub-flag the layer that turns it off (or a more specific one) does not set
+    itself is off too; one such a layer sets on stays on, and ICL028 names it.
+    """
     flags = dict(BUILTIN_LINKING)
-    for layer in layers:
+    deciding = -1  # the layer that set cluster_linking last
+    for index, layer in enumerate(layers):
         for key, value in (layer or {}).items():
             if value is not None:
                 flags[key] = value
+                if key == "cluster_linking":
+                    deciding = index
+    if not flags["cluster_linking"]:
+        explicit = set(key for layer in layers[max(deciding, 0):] for key, value in (layer or {}).items()
+                       if value is not None)
+        for flag in SUB_FLAGS:
+            if flag not in explicit:
+                flags[flag] = False
     return flags
 
 
@@ -287,6 +301,7 @@ def rule_sources(estate):
         if st["visitor"] and st.get("automatic_archiving"):
             estate.add("ICL016", "source %s is a visitor and has automatic_archiving on; visitors must not be "
                        "archived automatically" % label, st["cluster"], st["var"], st["path"] + ".automatic_archiving", label)
+        _check_archive_in(estate, st)
         if st["validation_level"] == "FAIL":
             estate.add("ICL037", "source %s uses DICOM validation level FAIL; WARN is advised while a modality is "
                        "brought onto the gateway" % label, st["cluster"], st["var"], st["path"] + ".validation_level", label)
@@ -300,10 +315,13 @@ def rule_sources(estate):
     for (name, institution), stations in sorted(by_name_institution.items(), key=lambda kv: str(kv[0])):
         departments = set(s.get("department") for s in stations)
         if len(stations) > 1 and len(departments) == len(stations):
+            # KB 10665 lets Department tell them apart; a warning, as a reader of a study list may not
             for st in stations[1:]:
-                estate.add("ICL012", "station name %s appears %d times in Institution %r, told apart only by "
-                           "Department; (station name, Institution) must not clash" % (name, len(stations), institution),
-                           st["cluster"], st["var"], st["path"] + ".institution", name)
+                estate.findings.add("ICL012", "station name %s appears %d times in Institution %r, told apart only by "
+                                    "Department (%s)" % (name, len(stations), institution,
+                                                         ", ".join(sorted(str(d) for d in departments))),
+                                    cluster=st["cluster"], obj=name, field=st["path"] + ".department",
+                                    file=estate.origin(st["cluster"], st["var"]), severity="warning")
     for field, groups in spellings.items():
         for variants in groups.values():
             if len(variants) > 1:
@@ -312,6 +330,39 @@ def rule_sources(estate):
                 first = sorted(variants.items())[1][1][0]
                 estate.add("ICL012", "%s is spelled in several ways: %s" % (field.capitalize(), where),
                            first["cluster"], first["var"], "%s.%s" % (first["path"], field), first["station_name"])
+
+
+def _check_archive_in(estate, st):
+    """``archive_in``: the other clusters that archive this source's studies on purpose (a shared archive)."""
+    seen = set()
+    for index, target in enumerate(st.get("archive_in") or []):
+        where = "%s.archive_in[%d]" % (st["path"], index)
+        if target in seen:
+            estate.add("ICL105", "source %s: archive_in lists %r twice" % (st["station_name"], target),
+                       st["cluster"], st["var"], where, st["station_name"])
+        seen.add(target)
+        if st["visitor"]:
+            estate.add("ICL016", "source %s is a visitor (archived nowhere automatically) but archive_in names %r"
+                       % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+        elif target == st["cluster"]:
+            estate.add("ICL016", "source %s: archive_in names its home cluster %s; at home automatic_archiving "
+                       "decides" % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+        elif target not in estate.clusters:
+            estate.add("ICL106", "source %s: archive_in names %r, which is not a cluster of the estate"
+                       % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+
+
+def archives_in(station, cluster):
+    """Whether ``station``'s entry in ``cluster`` archives automatically (KB 10665).
+
+    At home as configured (default on unless a visitor); elsewhere a Visitor, unless the estate names that
+    cluster in ``archive_in``.
+    """
+    if station["visitor"]:
+        return False
+    if cluster == station["cluster"]:
+        return station.get("automatic_archiving") is not False
+    return cluster in (station.get("archive_in") or ())
 
 
 # -- Linking flags: rules 28 to 32 --------------------------------------------------------
@@ -331,6 +382,16 @@ def _check_flag_set(estate, flags, where, cluster, var):
                    "link_external_queries" % where, cluster, var, where)
 
 
+def _flags_origin(estate, from_cluster, to_cluster):
+    """(variable, field) that decides the flags ``from_cluster`` sets towards ``to_cluster``."""
+    settings = estate.clusters[from_cluster]["settings"]
+    if (settings.get("links") or {}).get(to_cluster):
+        return "impax_cluster", "impax_cluster.links.%s" % to_cluster
+    if settings.get("linking"):
+        return "impax_cluster", "impax_cluster.linking"
+    return "impax_estate", "impax_estate.linking"
+
+
 def rule_linking(estate):
     names = sorted(estate.clusters)
     for name in names:
@@ -343,9 +404,16 @@ def rule_linking(estate):
             if target == name:
                 continue
             flags = link_flags(estate, name, target)
-            var = "impax_cluster" if (settings.get("links") or {}).get(target) or settings.get("linking") else "impax_estate"
-            where = "impax_cluster.links.%s" % target if var == "impax_cluster" else "impax_estate.linking"
+            var, where = _flags_origin(estate, name, target)
             _check_flag_set(estate, flags, where, name, var)
+            if name < target and flags["cluster_linking"] != link_flags(estate, target, name)["cluster_linking"]:
+                on, off = (name, target) if flags["cluster_linking"] else (target, name)
+                var_on, where_on = _flags_origin(estate, on, off)
+                var_off, where_off = _flags_origin(estate, off, on)
+                estate.findings.add("ICL028", "cluster linking is on from %s to %s (%s of %s) but off from %s to %s (%s of "
+                                    "%s): %s's queries reach %s, not the other way round"
+                                    % (on, off, where_on, on, off, on, where_off, off, on, off),
+                                    cluster=off, field=where_off, file=estate.origin(off, var_off), severity="warning")
             other = estate.clusters[target]["settings"]
             if flags["cluster_linking"] and flags["link_cluster_updates"] and other.get("update_syntax") != settings.get("update_syntax"):
                 estate.add("ICL031", "%s links cluster updates to %s, whose update syntax %r differs from %r"
@@ -416,14 +484,22 @@ def rule_topology(estate):
 
 
 # -- Mappings: rules 17 to 24 -------------------------------------------------------------
+def shared_tables(estate):
+    """The mapping tables that become one superset on every cluster: those the estate prefetches and routes by
+    (KB 10665), and Patient Location where asked for."""
+    shared = set(estate.settings.get("prefetch_and_route_by") or ())
+    if estate.settings.get("patient_location_superset"):
+        shared.add("patient_location")
+    return shared
+
+
 def mapping_tables(estate):
     """{table: {site: rows}} of the tables that become supersets."""
-    tables = {}
+    tables, shared = {}, shared_tables(estate)
     for name, cluster in estate.clusters.items():
         for table, rows in cluster["mappings"].items():
-            if table == "patient_location" and not estate.settings.get("patient_location_superset"):
-                continue
-            tables.setdefault(table, {})[name] = rows
+            if table in shared:
+                tables.setdefault(table, {})[name] = rows
     return tables
 
 
@@ -436,9 +512,11 @@ def rule_specialty_catalog(estate):
                 for i, r in enumerate(cluster["mappings"].get("specialty", []))]
         used += [(s["label"], "impax_mapping_samples", "impax_mapping_samples.specialty[%d].label" % i)
                  for i, s in enumerate(cluster["samples"].get("specialty", []))]
-        if catalog is None and used:
-            estate.add("ICL019", "the estate has no shared specialty_catalog, so nobody can check that a label means "
-                       "the same everywhere", name, "impax_estate", "impax_estate.specialty_catalog")
+        if catalog is None:  # needed where the clusters prefetch by specialty (one superset, one meaning)
+            if used and "specialty" in shared_tables(estate):
+                estate.add("ICL019", "the estate prefetches and routes by specialty but has no shared "
+                           "specialty_catalog, so nobody can check that a label means the same everywhere",
+                           name, "impax_estate", "impax_estate.specialty_catalog")
             continue
         for label, var, path in used:
             if label not in allowed:
@@ -452,16 +530,30 @@ def rule_specialty_catalog(estate):
                            name, "impax_specialty_catalog", "impax_specialty_catalog.%s" % label, label)
 
 
-def rule_patient_location(estate):
-    if estate.settings.get("patient_location_superset"):
-        return
-    tables = dict((n, c["mappings"].get("patient_location")) for n, c in estate.clusters.items()
-                  if c["mappings"].get("patient_location"))
-    distinct = set(tuple(sorted((r["pattern"], r["rule"], r["label"]) for r in rows)) for rows in tables.values())
-    if len(distinct) > 1:
-        estate.add("ICL020", "Patient Location tables differ between clusters (%s) and patient_location_superset is "
-                   "off; each cluster keeps its own table" % ", ".join(sorted(tables)), None, "impax_estate",
-                   "impax_estate.patient_location_superset")
+SHARING_SETTING = {"body_part": "prefetch_and_route_by", "specialty": "prefetch_and_route_by",
+                   "patient_location": "patient_location_superset"}
+
+
+def rule_own_tables(estate):
+    """Tables each cluster keeps as its own: said once per table when they differ (info: nothing wrong with it)."""
+    shared = shared_tables(estate)
+
+    def origin(cluster):
+        return estate.origin(cluster, "impax_mappings")
+
+    for table in sorted(set(SHARING_SETTING) - shared):
+        tables = dict((n, c["mappings"].get(table)) for n, c in estate.clusters.items() if c["mappings"].get(table))
+        for site in sorted(tables):  # one pattern, one row (ICL021, ICL105) and rule hygiene, table by table
+            rows = mapping.build_superset(table, {site: tables[site]}, estate.findings, origin=origin,
+                                          catch_all_rule=estate.settings.get("mapping_catch_all_rule") or 1000000)
+            samples = [s["description"] for s in estate.clusters[site]["samples"].get(table, [])]
+            mapping.report_underscores(table, site, rows, samples, estate.findings, origin)
+        distinct = set(tuple(sorted((r["pattern"], r["rule"], r["label"]) for r in rows)) for rows in tables.values())
+        if len(distinct) > 1:
+            setting = SHARING_SETTING[table]
+            estate.add("ICL020", "the %s tables differ between clusters (%s); the estate does not share them (%s), so "
+                       "each cluster keeps its own and a linked query shows each site's own labels"
+                       % (table, ", ".join(sorted(tables)), setting), None, "impax_estate", "impax_estate." + setting)
 
 
 def analyse_mappings(estate, structural=True):
@@ -488,7 +580,7 @@ def analyse_mappings(estate, structural=True):
 
 
 RULES = (rule_hosts, rule_ae_titles, rule_kept, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,
-         rule_specialty_catalog, rule_patient_location)
+         rule_specialty_catalog, rule_own_tables)
 
 
 def validate(estate, structural=True):

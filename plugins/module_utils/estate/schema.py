@@ -79,6 +79,10 @@ ESTATE_SPEC = dict(
     ),
     hub=dict(type="str"),
     specialty_catalog=dict(type="dict"),
+    # the tables the clusters prefetch and route by: each becomes one superset on every cluster (KB 10665);
+    # a table left out stays each cluster's own (docs/mappings.md says why both are the default)
+    prefetch_and_route_by=dict(type="list", elements="str", choices=["body_part", "specialty"],
+                               default=["body_part", "specialty"]),
     patient_location_superset=dict(type="bool", default=False),
     mapping_catch_all_rule=dict(type="int", default=1000000),
     # union: each row keeps its site's rule number; synthesized: the reviewed
@@ -151,8 +155,11 @@ STATION_SPEC = dict(
     institution=dict(type="str"),
     department=dict(type="str"),
     home_cm=dict(type="str"),
+    # archived nowhere automatically, its home cluster included (CD import, outside studies)
     visitor=dict(type="bool", default=False),
+    # at home; in every other cluster a source is a Visitor (KB 10665) unless that cluster is in archive_in
     automatic_archiving=dict(type="bool"),
+    archive_in=dict(type="list", elements="str", default=[]),
     his_verification=dict(type="dict", options=HIS_VERIFICATION_SPEC),
     his_notifications=dict(type="list", elements="str", choices=HIS_NOTIFICATIONS, default=[]),
     study_observed_notifications=dict(type="bool", default=False),

@@ -34,7 +34,7 @@ import io
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import (
-    DEFAULT_LABELS, MappingTable, Row, WILDCARD, patterns_intersect, site_rows, structural_shadowing)
+    DEFAULT_LABELS, MappingTable, Row, WILDCARD, patterns_intersect, site_rows, structural_shadowing, underscore_readings)
 
 SAMPLE_WEIGHT = 10 ** 12  # one declared sample outweighs any corpus count
 ORDER_WEIGHT = 1          # a site's row order alone: given up before any evidence
@@ -207,6 +207,11 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
         "synthesized": lambda found: min(found, key=lambda n: position[n.pattern]).label})
     if structural:
         result["unevidenced"] = _unevidenced(table, tables_by_site, sites, rows, own_tables)
+    proposed = [Row(r["pattern"], r["rule"], r["label"], r["sites"]) for r in rows]
+    result["underscore_readings"] = [
+        {"site": site, "pattern": pattern, "description": text, "literal_label": literal, "wildcard_label": wildcard}
+        for site in sites
+        for pattern, text, literal, wildcard in underscore_readings(table, proposed, sorted(evidence_by_site.get(site) or {}))]
     return result
 
 

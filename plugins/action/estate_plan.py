@@ -68,6 +68,10 @@ def summary_lines(plan, per_rule=0, plan_file=None):
                              linked or "none",
                              ", ".join("%s %d%s" % (t, len(r), "" if t in plan["mappings"] else " (own)")
                                        for t, r in sorted(cluster["mappings"].items()))))
+            kept = sorted(s["ae_title"] for s in src if s["home_cluster"] != name and s["automatic_archiving"])
+            if kept:
+                lines.append("cluster %s archives other clusters' sources on purpose (archive_in): %s"
+                             % (name, ", ".join(kept)))
     shown, more = {}, {}
     for finding in plan["findings"]:
         if finding["severity"] != "info" or not plan["valid"]:

@@ -74,8 +74,9 @@ class ActionModule(ControllerAction):
         out = {}
         for table in wanted:
             if table not in tables:
-                raise AnsibleActionFail("mapping_synthesis: no cluster has a shared %s table (patient_location is shared "
-                                        "only with impax_estate.patient_location_superset)" % table)
+                raise AnsibleActionFail("mapping_synthesis: no cluster has a shared %s table (body_part and specialty "
+                                        "are shared where impax_estate.prefetch_and_route_by names them, "
+                                        "patient_location with impax_estate.patient_location_superset)" % table)
             by_site = dict((site, self._evidence(estate, site, table, inventory_dir)) for site in tables[table])
             out[table] = synthesize(table, tables[table], by_site, catch_all_rule=catch_all_rule, step=args["step"])
         result.update(changed=False, estate=estate.settings.get("name"),

@@ -105,7 +105,8 @@ def linking_changed(ops):
 
 
 def archiving_visitors(items):
-    """Source Manager visitors that would archive automatically (KB 10665 forbids it): their AE titles."""
+    """Source Manager entries that are Visitors in this cluster and would archive automatically (KB 10665 forbids
+    it): their AE titles. The planner makes every entry of a source away from its home a Visitor."""
     return [item["ae_title"] for item in items or []
             if item.get("visitor") and item.get("automatic_archiving") is not False]
 

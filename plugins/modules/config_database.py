@@ -173,10 +173,16 @@ options:
             description: Station name of the source's home Connectivity Manager, its HIS-verification target.
             type: str
           visitor:
-            description: Visitor source (default false).
+            description:
+              - A Visitor in this cluster (default false) - KB 10665, studies that should not be stored in this
+                cluster's database. The rollout sets it on every source whose home is another cluster (unless the
+                estate names this cluster in the source's C(archive_in)), and on a source the estate declares a
+                Visitor everywhere.
+              - A Visitor has automatic archiving off; one with O(sources.config[].automatic_archiving=true) is
+                refused before anything is read.
             type: bool
           automatic_archiving:
-            description: Other tab, automatic archiving (default true; must be false for a visitor).
+            description: Other tab, automatic archiving (default true; must be false for a Visitor).
             type: bool
           his_verification:
             description: HIS verification options (KB 8958).

@@ -26,7 +26,7 @@ RULES = {
     "ICL009": (ERROR, "10663", "every cluster exposes at least one Connectivity Manager to the others"),
     "ICL010": (ERROR, "10665, 9000", "every Connectivity Manager is a HIS/RIS station"),
     "ICL011": (ERROR, "10663", "every source is defined once; station names are unique unless Institution tells them apart"),
-    "ICL012": (ERROR, "10663, 10665", "Institution and Department are set on every source and spelled the same everywhere; they tell same-named stations apart"),
+    "ICL012": (ERROR, "10663, 10665", "Institution and Department set on every source, spelled alike everywhere; they tell same-named stations apart"),
     "ICL013": (ERROR, "10663, 8958", "sources HIS-verify on Patient ID and Accession Number"),
     "ICL014": (ERROR, "10665", "a source's home CM is a Connectivity Manager of its own cluster"),
     "ICL016": (ERROR, "10665, 10663", "Visitors have no automatic archiving: a source archives at home and where archive_in names"),

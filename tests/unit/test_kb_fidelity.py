@@ -268,3 +268,18 @@ def test_synthesis_reports_underscore_readings_of_the_corpus():
     result = synthesize("specialty", tables, {"a": {"CT HEAD W/O": (0, 120)}, "b": {"XR CHEST": (0, 50)}})
     assert result["underscore_readings"] == [{"site": "a", "pattern": "%CT_HEAD%", "description": "CT HEAD W/O",
                                               "literal_label": "BODY", "wildcard_label": "NEURO"}]
+
+
+def test_archive_in_a_cluster_leaving_the_estate_is_dropped_with_a_note():
+    raw = three_clusters()
+    a(raw)["impax_stations"][0]["archive_in"] = ["c"]
+    raw["clusters"]["c"]["vars"]["impax_stations"][0]["archive_in"] = ["a"]
+    raw["clusters"]["c"]["vars"]["impax_cluster"]["membership"] = "leaving"
+    plan = plan_estate(raw)
+    assert plan["valid"], plan["findings"]
+    notes = sorted((f["cluster"], f["field"]) for f in findings(plan, "ICL108"))
+    assert notes == [("a", "impax_stations[0].archive_in"), ("c", "impax_stations[0].archive_in")]
+    assert all(f["severity"] == "info" for f in findings(plan, "ICL108"))
+    assert entry(plan, "a", "A_CT1")["archive_in"] == [] and "A_CT1" not in [
+        s["ae_title"] for s in plan["clusters"]["c"]["sources"]]
+    assert entry(plan, "c", "C_CT1")["automatic_archiving"] and entry(plan, "c", "C_CT1")["archive_in"] == []

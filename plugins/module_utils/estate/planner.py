@@ -279,13 +279,33 @@ def split_membership(raw):
         for key in ("links", "linking", "topology_role"):
             own.pop(key, None)
 
-    staying = dict((name, edited(data or {}, forget_leaving)) for name, data in clusters.items() if name not in leaving)
+    def archived_apart(name, data, gone):
+        """``data`` without the ``archive_in`` names of clusters no longer in its part of the estate (said as info)."""
+        stations = (data.get("vars") or {}).get("impax_stations")
+        if not isinstance(stations, list):
+            return data
+        kept = []
+        for index, station in enumerate(stations):
+            names = station.get("archive_in") if isinstance(station, dict) else None
+            if isinstance(names, list) and set(names) & gone:
+                notes.append(dict(rule="ICL108", severity=INFO, cluster=name, var="impax_stations",
+                                  path="impax_stations[%d].archive_in" % index,
+                                  message="%s: archive_in names %s, which %s linked with %s any more: not archived "
+                                          "there" % (station.get("station_name"), ", ".join(sorted(set(names) & gone)),
+                                                     "is not" if len(set(names) & gone) == 1 else "are not", name)))
+                station = dict(station, archive_in=[n for n in names if n not in gone])
+            kept.append(station)
+        return dict(data, vars=dict(data["vars"], impax_stations=kept))
+
+    staying = dict((name, archived_apart(name, edited(data or {}, forget_leaving), set(leaving)))
+                   for name, data in clusters.items() if name not in leaving)
     linked = dict(raw, clusters=staying) if staying else None
     if linked is not None and settings.get("hub") in leaving:
         linked["estate"] = dict(settings, hub=None)  # ICL108 says it once (not also "not a cluster")
     alone_settings = dict(settings, hub=None, mapping_superset="union")
     alone = dict((name, {"estate": alone_settings, "origins": raw.get("origins") or {}, "superset": None,
-                         "clusters": {name: edited(clusters[name] or {}, standalone)}}) for name in leaving)
+                         "clusters": {name: archived_apart(name, edited(clusters[name] or {}, standalone),
+                                                           set(clusters) - {name})}}) for name in leaving)
     return linked, alone, notes
 
 

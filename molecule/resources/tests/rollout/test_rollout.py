@@ -41,8 +41,13 @@ def test_databases_hold_the_plan():
     for cluster in CMS:
         stations = sorted(r[0] for r in sql(cluster, "SELECT ae_title FROM network_station"))
         assert stations == sorted(e["ae_title"] for e in estate["clusters"][cluster]["network_management"])
-        sources = sorted(r[0] for r in sql(cluster, "SELECT ae_title FROM source_station"))
-        assert sources == sorted(s["ae_title"] for s in estate["clusters"][cluster]["sources"])
+        sources = sorted(tuple(r) for r in sql(cluster, "SELECT ae_title, visitor, automatic_archiving FROM source_station"))
+        assert sources == sorted((s["ae_title"], int(s["visitor"]), int(s["automatic_archiving"]))
+                                 for s in estate["clusters"][cluster]["sources"])
+        # KB 10665: a source archives at home; away from home it is a Visitor (the lab names no archive_in)
+        for entry in estate["clusters"][cluster]["sources"]:
+            if entry["home_cluster"] != cluster:
+                assert (entry["visitor"], entry["automatic_archiving"]) == (True, False), (cluster, entry["ae_title"])
         rows = sorted(tuple(r) for r in sql(cluster, "SELECT source_pattern, rule_number, specialty FROM specialty_mapping"))
         assert rows == sorted((r["pattern"], r["rule"], r["label"]) for r in estate["clusters"][cluster]["mappings"]["specialty"])
 

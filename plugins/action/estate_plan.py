@@ -68,6 +68,7 @@ def summary_lines(plan, per_rule=0, plan_file=None):
                              linked or "none",
                              ", ".join("%s %d%s" % (t, len(r), "" if t in plan["mappings"] else " (own)")
                                        for t, r in sorted(cluster["mappings"].items()))))
+            lines.append(permission_line(name, cluster))
             kept = sorted(s["ae_title"] for s in src if s["home_cluster"] != name and s["automatic_archiving"])
             if kept:
                 lines.append("cluster %s archives other clusters' sources on purpose (archive_in): %s"
@@ -85,6 +86,24 @@ def summary_lines(plan, per_rule=0, plan_file=None):
         lines.append("... and %d more %s %s findings (every finding is in %s)"
                      % (count, severity, rule, plan_file or "the returned plan"))
     return lines
+
+
+PERMISSION_WORDS = (("store", "may store"), ("query", "query"), ("retrieve", "retrieve"),
+                    ("commit", "storage commitment"), ("echo_only", "echo only"))
+
+
+def permission_line(name, cluster):
+    """One line of the gateway's least-privilege table (plan key gateway_permissions)."""
+    parts = []
+    for right, words in PERMISSION_WORDS:
+        entry = (cluster.get("gateway_permissions") or {}).get(right)
+        if not entry:
+            continue
+        who = list(entry["ae_titles"])
+        if entry["modalities"]:
+            who.append("%d modalit%s" % (entry["modalities"], "y" if entry["modalities"] == 1 else "ies"))
+        parts.append("%s %s" % (words, ", ".join(who)))
+    return "gateway of %s (%s): %s" % (name, cluster.get("gateway_node") or "no gateway node", "; ".join(parts) or "empty")
 
 
 def by_reference(plan):

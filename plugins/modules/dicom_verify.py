@@ -78,14 +78,36 @@ options:
         type: list
         elements: str
         required: true
+  retrieve:
+    description:
+      - A cross-cluster retrieval (O(method=orthanc)) - what a radiologist does with a prior found elsewhere. The
+        gateway C-MOVEs the study from each of O(retrieve.targets) to itself; the target's CM answers with C-STOREs,
+        so this proves the permissions of both gateways for both directions. A study this gateway did not hold
+        before is deleted again once it arrived.
+      - Not run in check mode (it stores and deletes a study); the result says so.
+    type: dict
+    suboptions:
+      study_instance_uid:
+        description: The study to retrieve.
+        type: str
+        required: true
+      targets:
+        description: Modality names to retrieve from.
+        type: list
+        elements: str
+        required: true
+      timeout:
+        description: Seconds to wait for the study to arrive.
+        type: int
+        default: 60
   fail_on_error:
     description: Fail when a check fails.
     type: bool
     default: true
 attributes:
   check_mode:
-    support: full
-    description: Reads only; runs the same checks in check mode.
+    support: partial
+    description: C-ECHO and C-FIND run in check mode too; O(retrieve) does not (it stores a study).
   diff_mode:
     support: none
     description: Nothing is changed.
@@ -104,6 +126,9 @@ EXAMPLES = r"""
     find:
       study_instance_uid: 1.2.826.0.1.3680043.8.498.1
       targets: [VLY_CM, SMT_CM]
+    retrieve:
+      study_instance_uid: 1.2.826.0.1.3680043.8.498.1
+      targets: [VLY_CM]
 
 - name: Second opinion from the controller
   impax.cluster_link.dicom_verify:
@@ -122,6 +147,11 @@ echo:
 find:
   description: One row per C-FIND - source, target, status, matches, detail, seconds.
   returned: when O(find) is given
+  type: list
+  elements: dict
+retrieve:
+  description: One row per C-MOVE - source, target, status, detail, seconds (empty in check mode).
+  returned: when O(retrieve) is given
   type: list
   elements: dict
 ok:
@@ -180,6 +210,38 @@ def orthanc_checks(module, client):
             except OrthancError as exc:
                 finds.append(row(p["source"], name, False, _detail(exc), time.perf_counter() - start, matches=0))
     return echoes, finds
+
+
+def _local_study(client, uid):
+    """Orthanc's ID of the study if this gateway holds it, else None."""
+    found = client.post("/tools/find", {"Level": "Study", "Query": {"StudyInstanceUID": uid}}) or []
+    return found[0] if found else None
+
+
+def retrieve_checks(module, client):
+    """C-MOVE the study from each target to this gateway, wait for it, delete it again unless it was here."""
+    p = module.params
+    if module.check_mode:
+        return []
+    uid, rows = p["retrieve"]["study_instance_uid"], []
+    for name in p["retrieve"]["targets"]:
+        start = time.perf_counter()
+        try:
+            held = _local_study(client, uid)
+            client.post("/modalities/%s/move" % quote_id(name),
+                        {"Level": "Study", "Resources": [{"StudyInstanceUID": uid}], "Synchronous": True})
+            arrived = held
+            while arrived is None and time.perf_counter() - start < p["retrieve"]["timeout"]:
+                arrived = _local_study(client, uid)
+                if arrived is None:
+                    time.sleep(0.2)
+            if arrived is not None and held is None:
+                client.delete("/studies/%s" % quote_id(arrived))
+            rows.append(row(p["source"], name, arrived is not None,
+                            "" if arrived is not None else "study %s did not arrive" % uid, time.perf_counter() - start))
+        except OrthancError as exc:
+            rows.append(row(p["source"], name, False, _detail(exc), time.perf_counter() - start))
+    return rows
 
 
 def _detail(exc):
@@ -248,26 +310,35 @@ def main():
             resolve=dict(type="dict", default={}),
             find=dict(type="dict", options=dict(study_instance_uid=dict(type="str", required=True),
                                                 targets=dict(type="list", elements="str", required=True))),
+            retrieve=dict(type="dict", options=dict(study_instance_uid=dict(type="str", required=True),
+                                                    targets=dict(type="list", elements="str", required=True),
+                                                    timeout=dict(type="int", default=60))),
             fail_on_error=dict(type="bool", default=True),
         ),
         required_if=[("method", "orthanc", ("url",))],
         supports_check_mode=True,
     )
     p = module.params
-    finds = []
+    finds, moves = [], []
     if p["method"] == "orthanc":
         client = OrthancClient(p["url"], p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
         try:
             echoes, finds = orthanc_checks(module, client)
+            if p["retrieve"]:
+                moves = retrieve_checks(module, client)
         finally:
             client.close()
     else:
         echoes = pynetdicom_checks(module)
-    rows = echoes + finds
+    rows = echoes + finds + [dict(r, target="%s (C-MOVE)" % r["target"]) for r in moves]
     ok = all(r["status"] == "ok" for r in rows)
     result = dict(changed=False, echo=echoes, ok=ok, table=table(rows))
     if p["find"]:
         result["find"] = finds
+    if p["retrieve"]:
+        result["retrieve"] = moves
+        if module.check_mode:
+            module.warn("dicom_verify: the retrieval is not run in check mode (it stores a study)")
     if not ok and p["fail_on_error"]:
         broken = [line for line, r in zip(table(rows), rows) if r["status"] != "ok"]
         module.fail_json(msg="%d of %d DICOM checks failed:\n%s" % (len(broken), len(rows), "\n".join(broken)), **result)

@@ -147,3 +147,16 @@ def test_the_rollout_summary_reads_each_part_of_the_config_database_result():
     for resource in ("network_management", "sources", "mappings"):
         assert registered(hostvars, "a-db", ROLLOUT_REGISTERED[resource]) == failed
         assert rollout_summary._changes(failed) == (None, "FAILED: " + failed["msg"][:160])
+
+
+def test_the_report_shows_each_gateways_planned_permissions():
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate import drift
+    permissions = {"store": {"ae_titles": ["VLY_CM"], "modalities": 3}, "query": {"ae_titles": ["VLY_CM"], "modalities": 0},
+                   "echo_only": {"ae_titles": ["OLD_PACS"], "modalities": 0}}
+    index = {"harbor": {"nodes": [], "gateway_permissions": permissions}}
+    report = drift.build(index, {"harbor": {}}, {}, True, "lab", "now")
+    assert report["clusters"]["harbor"]["permissions"] == permissions
+    assert drift.permission_rows(report) == [("harbor", "store", "VLY_CM, 3 modalities"),
+                                             ("harbor", "query (C-FIND)", "VLY_CM"), ("harbor", "echo only", "OLD_PACS")]
+    assert "| harbor | store | VLY_CM, 3 modalities |" in drift.markdown(report)
+    assert "<td>echo only</td><td>OLD_PACS</td>" in drift.html_page(report, None)

@@ -115,7 +115,9 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
             resources[resource] = {"status": worst(e["status"] for e in entries), "policy": (decision.get("policy") or {}).get(base),
                                    "corrected": corrected, "targets": entries}
         clusters[name] = {"status": worst(r["status"] for r in resources.values()), "resources": resources,
-                          "window": decision.get("window"), "windows": decision.get("windows") or []}
+                          "window": decision.get("window"), "windows": decision.get("windows") or [],
+                          # who may do what on the cluster's gateway, as planned (least privilege at a glance)
+                          "permissions": (index.get(name) or {}).get("gateway_permissions") or {}}
     status = worst(c["status"] for c in clusters.values())
     return {"format": 1, "kind": kind, "estate": estate, "now": now, "status": status,
             "exit_status": EXIT_STATUS[status], "clusters": clusters,
@@ -184,6 +186,20 @@ def _short(value, size=160):
 
 
 TITLES = {"drift": "Drift report", "plan": "Change plan for approval"}
+RIGHTS = (("store", "store"), ("query", "query (C-FIND)"), ("retrieve", "retrieve (C-MOVE)"),
+          ("commit", "storage commitment"), ("echo_only", "echo only"))
+
+
+def permission_rows(report):
+    """(cluster, right, who) of every gateway's planned permissions."""
+    rows = []
+    for name, cluster in sorted(report["clusters"].items()):
+        for right, words in RIGHTS:
+            entry = (cluster.get("permissions") or {}).get(right)
+            if entry:
+                who = list(entry["ae_titles"]) + (["%d modalities" % entry["modalities"]] if entry["modalities"] else [])
+                rows.append((name, words, ", ".join(who)))
+    return rows
 
 
 def markdown(report):
@@ -203,6 +219,10 @@ def markdown(report):
             for target in entry["targets"]:
                 lines.append("| %s | %s | %s | %s | %s | %d |" % (name, resource, target["status"], entry["policy"] or "",
                                                                   target["where"], len(target["objects"])))
+    permissions = permission_rows(report)
+    if permissions:
+        lines += ["", "## Gateway permissions (least privilege, as planned)", "", "| cluster | may | AE titles |",
+                  "|---|---|---|"] + ["| %s | %s | %s |" % row for row in permissions]
     for name, cluster in sorted(report["clusters"].items()):
         for resource, entry in sorted(cluster["resources"].items()):
             for target in entry["targets"]:
@@ -245,10 +265,16 @@ figure { margin: 1em 0; } ul { margin: 0; padding-left: 1.2em; }
 <table><tr><th>cluster</th><th>resource</th><th>status</th><th>policy</th><th>where</th><th>what differs</th></tr>
 %(rows)s
 </table>
+<h2>Gateway permissions (least privilege, as planned)</h2>
+<table><tr><th>cluster</th><th>may</th><th>AE titles</th></tr>
+%(permissions)s
+</table>
 </body></html>
 """ % {"title": e(TITLES.get(report["kind"], "Report")), "estate": e(report["estate"]), "status": e(report["status"].replace("_", " ")),
        "colour": COLOURS[report["status"]], "exit": report["exit_status"], "now": e(report["now"]),
-       "svg": svg or "<p>(no picture: Graphviz <code>dot</code> is not installed)</p>", "rows": "\n".join(rows)}
+       "svg": svg or "<p>(no picture: Graphviz <code>dot</code> is not installed)</p>", "rows": "\n".join(rows),
+       "permissions": "\n".join("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % tuple(e(x) for x in row)
+                                for row in permission_rows(report))}
 
 
 __all__ = ["build", "estate_dot", "markdown", "html_page", "RESOURCES", "EXIT_STATUS"]

@@ -190,36 +190,88 @@ def _role_node(cluster, setting, role):
     return None
 
 
-def gateway_modalities(cluster, entries):
+def _queries(flags):
+    """The link queries (and so retrieves: C-MOVE follows C-FIND) over it."""
+    return bool(flags["cluster_linking"] and (flags["link_internal_queries"] or flags["link_external_queries"]
+                                              or flags["link_prefetching"]))
+
+
+def _updates(flags):
+    return bool(flags["cluster_linking"] and flags["link_cluster_updates"])
+
+
+def permissions(entry, inbound=None):
+    """What the gateway lets ``entry`` do, from both directions of the link (docs/targets.md, "Permissions").
+
+    ``entry``: this cluster's Network Management entry (its flags: what this cluster does towards the node);
+    ``inbound``: for another cluster's CM, the flags that cluster sets on its entries for this cluster's CMs.
+    """
+    commit = entry["capabilities"]["send_storage_commit"]
+    rights = {"echo": True, "find": False, "move": False, "store": False, "commit": commit}
+    if entry["kind"] == "connectivity_manager":
+        inbound = inbound or NO_FLAGS
+        # the peer queries (and retrieves from) this cluster; this cluster relays updates to the peer, which
+        # C-MOVEs what an update names and this cluster lacks (KB 10713)
+        rights["find"] = _queries(inbound)
+        rights["move"] = _queries(inbound) or _updates(entry)
+        # the peer relays its updates (a C-STORE of a private SOP class), or answers this cluster's C-MOVE:
+        # this cluster queries or prefetches from it, or C-MOVEs what the peer's updates name
+        rights["store"] = _updates(inbound) or _queries(entry)
+    elif entry["station_type"] == "Acquisition Station":
+        rights["store"] = True
+    elif entry["station_type"] == "Review Station":
+        rights["find"] = rights["move"] = True
+    else:  # PACS and other external destinations: linked ones as a peer that speaks the same flags both ways
+        rights["find"] = rights["move"] = _queries(entry)
+        rights["store"] = _updates(entry) or _queries(entry) or entry["capabilities"]["query_retrieve"]
+    return rights
+
+
+def permission_summary(entries, registry):
+    """The gateway's registry at a glance, least privilege: per right, the AE titles that have it (modalities,
+    many and alike, counted). Rights: store, query (C-FIND), retrieve (C-MOVE), commit; echo_only: nothing else."""
+    sources = set(e["ae_title"] for e in entries if e["station_type"] == "Acquisition Station")
+    summary = {}
+    for item in registry:
+        rights = [right for right, field in (("store", "allow_store"), ("query", "allow_find"),
+                                             ("retrieve", "allow_move"), ("commit", "allow_n_action")) if item[field]]
+        for right in rights or ["echo_only"]:
+            entry = summary.setdefault(right, {"ae_titles": [], "modalities": 0})
+            if item["ae_title"] in sources:
+                entry["modalities"] += 1
+            else:
+                entry["ae_titles"].append(item["ae_title"])
+    for entry in summary.values():
+        entry["ae_titles"].sort()
+    return summary
+
+
+def gateway_modalities(cluster, entries, inbound=None):
     """The cluster's DICOM gateway registry, from its Network Management entries (docs/targets.md).
 
     Every node the gateway talks to except the cluster's own CMs (the gateway is that CM), by AE title and host
-    name. Permissions follow what each node does towards this cluster: linked CMs query and retrieve
-    (internal/external queries) and send updates (cluster updates, a C-STORE of a private SOP class);
-    modalities store; review stations query and retrieve; storage commitment needs N-ACTION/N-EVENT-REPORT.
+    name, with the least each needs (``permissions``): ``inbound`` gives, per other cluster, the flags it sets
+    towards this one.
     """
     registry = []
     for entry in entries:
         if entry["kind"] == "connectivity_manager" and entry["home_cluster"] == cluster:
             continue
-        linked = entry["cluster_linking"]
-        queries = linked and (entry["link_internal_queries"] or entry["link_external_queries"])
-        retrieve = queries or entry["station_type"] == "Review Station"
-        commit = entry["capabilities"]["send_storage_commit"]
+        rights = permissions(entry, (inbound or {}).get(entry["home_cluster"]))
         registry.append({
             "name": entry["ae_title"],
             "ae_title": entry["ae_title"],
             "host": entry["host"],
             "port": entry["port"],
             "manufacturer": "AgfaImpax" if entry["kind"] == "connectivity_manager" else "Generic",
-            "allow_echo": True,
-            "allow_find": retrieve,
-            "allow_get": retrieve,
-            "allow_move": retrieve,
-            "allow_store": entry["station_type"] == "Acquisition Station" or (linked and entry["link_cluster_updates"]),
+            "allow_echo": rights["echo"],
+            "allow_find": rights["find"],
+            "allow_get": False,  # IMPAX retrieves with C-MOVE
+            "allow_move": rights["move"],
+            "allow_store": rights["store"],
             "allow_find_worklist": False,
-            "allow_n_action": commit,
-            "allow_event_report": commit,
+            "allow_n_action": rights["commit"],
+            "allow_event_report": rights["commit"],
             "allow_transcoding": True,
         })
     return registry
@@ -332,6 +384,9 @@ def _plan_clusters(estate, supersets):
             for role in node["roles"]:
                 roles.setdefault(role, []).append(node["hostname"])
         nm = network_management(estate, name, shared_stations)
+        links = dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name)
+        registry = gateway_modalities(name, nm, dict((other, rules.link_flags(estate, other, name))
+                                                     for other in estate.clusters if other != name))
         targets = [cm for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name]
         clusters[name] = {
             "membership": "linked",
@@ -345,9 +400,12 @@ def _plan_clusters(estate, supersets):
                                for cm in targets],
             # where the controller's second opinion reaches them (their lines of this cluster's hosts table)
             "verify_addresses": dict((cm["host"], addresses[cm["host"]]) for cm in targets if cm["host"] in addresses),
-            "links": dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name),
+            "links": links,
             "network_management": nm,
-            "gateway_modalities": gateway_modalities(name, nm),
+            "gateway_modalities": registry,
+            "gateway_permissions": permission_summary(nm, registry),
+            # the clusters this one queries and retrieves from (verify_links finds and retrieves a study there)
+            "queries": sorted(other for other, flags in links.items() if _queries(flags)),
             "peer_gateways": [{"cluster": other, "node": node} for other, node in sorted(gateways.items())
                               if other != name and node],
             "sources": sources(estate, name, shared_sources),

@@ -73,7 +73,7 @@ class ActionModule(ControllerAction):
                 stages[stage] = {"node": node, "changed": changed, "summary": text}
             verify = registered(hostvars, cluster.get("gateway_node"), "verify_links_gateway")
             if verify and "echo" in verify:
-                rows = verify.get("echo", []) + verify.get("find", [])
+                rows = verify.get("echo", []) + verify.get("find", []) + verify.get("retrieve", [])
                 stages["verify"] = {"checks": len(rows), "broken": [r["target"] for r in rows if r["status"] != "ok"]}
             else:
                 stages["verify"] = {"checks": 0, "broken": [], "summary": "not run"}

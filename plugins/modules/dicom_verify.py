@@ -55,6 +55,9 @@ options:
         description: DICOM port (O(method=pynetdicom)).
         type: int
         default: 104
+      cluster:
+        description: The target's cluster, for O(studies[].cluster).
+        type: str
   calling_ae_title:
     description: Calling AE title for O(method=pynetdicom).
     type: str
@@ -78,24 +81,32 @@ options:
         type: list
         elements: str
         required: true
-  retrieve:
+  studies:
     description:
-      - A cross-cluster retrieval (O(method=orthanc)) - what a radiologist does with a prior found elsewhere. The
-        gateway C-MOVEs the study from each of O(retrieve.targets) to itself; the target's CM answers with C-STOREs,
-        so this proves the permissions of both gateways for both directions. A study this gateway did not hold
-        before is deleted again once it arrived.
-      - Not run in check mode (it stores and deletes a study); the result says so.
-    type: dict
+      - Known studies to look for in other clusters (O(method=orthanc)) - each is found (C-FIND) on its O(studies[].targets)
+        and, with O(studies[].retrieve), retrieved as a radiologist retrieves a prior - the gateway C-MOVEs it
+        from each target to itself. The target's CM answers with C-STOREs, so this proves the permissions of both
+        gateways for both directions. A study this gateway did not hold before is deleted again once it arrived.
+      - The retrieval is not run in check mode (it stores and deletes a study); the result says so.
+    type: list
+    elements: dict
+    default: []
     suboptions:
       study_instance_uid:
-        description: The study to retrieve.
+        description: The study.
         type: str
         required: true
+      cluster:
+        description: The cluster that holds it - its targets are those of O(targets) with this O(targets[].cluster).
+        type: str
       targets:
-        description: Modality names to retrieve from.
+        description: Modality names to look in instead (one of O(studies[].cluster) and this is required).
         type: list
         elements: str
-        required: true
+      retrieve:
+        description: Also retrieve it (C-MOVE), not only find it.
+        type: bool
+        default: true
       timeout:
         description: Seconds to wait for the study to arrive.
         type: int
@@ -107,7 +118,7 @@ options:
 attributes:
   check_mode:
     support: partial
-    description: C-ECHO and C-FIND run in check mode too; O(retrieve) does not (it stores a study).
+    description: C-ECHO and C-FIND run in check mode too; the retrieval of O(studies) does not (it stores a study).
   diff_mode:
     support: none
     description: Nothing is changed.
@@ -126,9 +137,9 @@ EXAMPLES = r"""
     find:
       study_instance_uid: 1.2.826.0.1.3680043.8.498.1
       targets: [VLY_CM, SMT_CM]
-    retrieve:
-      study_instance_uid: 1.2.826.0.1.3680043.8.498.1
-      targets: [VLY_CM]
+    studies:
+      - study_instance_uid: 1.2.826.0.1.3680043.8.498.2
+        targets: [VLY_CM]
 
 - name: Second opinion from the controller
   impax.cluster_link.dicom_verify:
@@ -145,13 +156,13 @@ echo:
   type: list
   elements: dict
 find:
-  description: One row per C-FIND - source, target, status, matches, detail, seconds.
-  returned: when O(find) is given
+  description: One row per C-FIND (O(find) and O(studies)) - source, target, study, status, matches, detail, seconds.
+  returned: when O(find) or O(studies) is given
   type: list
   elements: dict
 retrieve:
-  description: One row per C-MOVE - source, target, status, detail, seconds (empty in check mode).
-  returned: when O(retrieve) is given
+  description: One row per C-MOVE - source, target, study, status, detail, seconds (empty in check mode).
+  returned: when O(studies) is given
   type: list
   elements: dict
 ok:
@@ -188,7 +199,7 @@ def row(source, target, ok, detail, seconds, **extra):
 
 def orthanc_checks(module, client):
     p = module.params
-    echoes, finds = [], []
+    echoes, finds, moves = [], [], []
     for target in p["targets"]:
         start = time.perf_counter()
         try:
@@ -196,20 +207,31 @@ def orthanc_checks(module, client):
             echoes.append(row(p["source"], target["name"], True, "", time.perf_counter() - start))
         except OrthancError as exc:
             echoes.append(row(p["source"], target["name"], False, _detail(exc), time.perf_counter() - start))
+    studies = list(p["studies"])
     if p["find"]:
-        uid = p["find"]["study_instance_uid"]
-        for name in p["find"]["targets"]:
-            start = time.perf_counter()
-            try:
-                query = client.post("/modalities/%s/query" % quote_id(name),
-                                    {"Level": "Study", "Query": {"StudyInstanceUID": uid}})
-                answers = client.get("/queries/%s/answers" % quote_id(query["ID"])) or []
-                client.delete("/queries/%s" % quote_id(query["ID"]))
-                finds.append(row(p["source"], name, bool(answers), "" if answers else "study %s not found" % uid,
-                                 time.perf_counter() - start, matches=len(answers)))
-            except OrthancError as exc:
-                finds.append(row(p["source"], name, False, _detail(exc), time.perf_counter() - start, matches=0))
-    return echoes, finds
+        studies.insert(0, dict(p["find"], retrieve=False))
+    for study in studies:
+        names = study["targets"] or [t["name"] for t in p["targets"] if t.get("cluster") == study["cluster"]]
+        if not names:
+            finds.append(row(p["source"], study["cluster"], False, "no target of cluster %s to look in" % study["cluster"],
+                             0.0, matches=0, study=study["study_instance_uid"]))
+        for name in names:
+            finds.append(find_check(p["source"], client, name, study["study_instance_uid"]))
+            if study["retrieve"] and not module.check_mode:
+                moves.append(retrieve_check(p["source"], client, name, study["study_instance_uid"], study["timeout"]))
+    return echoes, finds, moves
+
+
+def find_check(source, client, name, uid):
+    start = time.perf_counter()
+    try:
+        query = client.post("/modalities/%s/query" % quote_id(name), {"Level": "Study", "Query": {"StudyInstanceUID": uid}})
+        answers = client.get("/queries/%s/answers" % quote_id(query["ID"])) or []
+        client.delete("/queries/%s" % quote_id(query["ID"]))
+        return row(source, name, bool(answers), "" if answers else "study %s not found" % uid,
+                   time.perf_counter() - start, matches=len(answers), study=uid)
+    except OrthancError as exc:
+        return row(source, name, False, _detail(exc), time.perf_counter() - start, matches=0, study=uid)
 
 
 def _local_study(client, uid):
@@ -218,30 +240,24 @@ def _local_study(client, uid):
     return found[0] if found else None
 
 
-def retrieve_checks(module, client):
-    """C-MOVE the study from each target to this gateway, wait for it, delete it again unless it was here."""
-    p = module.params
-    if module.check_mode:
-        return []
-    uid, rows = p["retrieve"]["study_instance_uid"], []
-    for name in p["retrieve"]["targets"]:
-        start = time.perf_counter()
-        try:
-            held = _local_study(client, uid)
-            client.post("/modalities/%s/move" % quote_id(name),
-                        {"Level": "Study", "Resources": [{"StudyInstanceUID": uid}], "Synchronous": True})
-            arrived = held
-            while arrived is None and time.perf_counter() - start < p["retrieve"]["timeout"]:
-                arrived = _local_study(client, uid)
-                if arrived is None:
-                    time.sleep(0.2)
-            if arrived is not None and held is None:
-                client.delete("/studies/%s" % quote_id(arrived))
-            rows.append(row(p["source"], name, arrived is not None,
-                            "" if arrived is not None else "study %s did not arrive" % uid, time.perf_counter() - start))
-        except OrthancError as exc:
-            rows.append(row(p["source"], name, False, _detail(exc), time.perf_counter() - start))
-    return rows
+def retrieve_check(source, client, name, uid, timeout):
+    """C-MOVE the study from ``name`` to this gateway, wait for it, delete it again unless it was here."""
+    start = time.perf_counter()
+    try:
+        held = _local_study(client, uid)
+        client.post("/modalities/%s/move" % quote_id(name),
+                    {"Level": "Study", "Resources": [{"StudyInstanceUID": uid}], "Synchronous": True})
+        arrived = held
+        while arrived is None and time.perf_counter() - start < timeout:
+            arrived = _local_study(client, uid)
+            if arrived is None:
+                time.sleep(0.2)
+        if arrived is not None and held is None:
+            client.delete("/studies/%s" % quote_id(arrived))
+        return row(source, name, arrived is not None, "" if arrived is not None else "study %s did not arrive" % uid,
+                   time.perf_counter() - start, study=uid)
+    except OrthancError as exc:
+        return row(source, name, False, _detail(exc), time.perf_counter() - start, study=uid)
 
 
 def _detail(exc):
@@ -305,14 +321,15 @@ def main():
             source=dict(type="str", default=""),
             targets=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True), ae_title=dict(type="str"), host=dict(type="str"),
-                port=dict(type="int", default=104))),
+                port=dict(type="int", default=104), cluster=dict(type="str"))),
             calling_ae_title=dict(type="str", default="IMPAX_VERIFY"),
             resolve=dict(type="dict", default={}),
             find=dict(type="dict", options=dict(study_instance_uid=dict(type="str", required=True),
                                                 targets=dict(type="list", elements="str", required=True))),
-            retrieve=dict(type="dict", options=dict(study_instance_uid=dict(type="str", required=True),
-                                                    targets=dict(type="list", elements="str", required=True),
-                                                    timeout=dict(type="int", default=60))),
+            studies=dict(type="list", elements="dict", default=[], required_one_of=[("cluster", "targets")], options=dict(
+                study_instance_uid=dict(type="str", required=True), cluster=dict(type="str"),
+                targets=dict(type="list", elements="str"), retrieve=dict(type="bool", default=True),
+                timeout=dict(type="int", default=60))),
             fail_on_error=dict(type="bool", default=True),
         ),
         required_if=[("method", "orthanc", ("url",))],
@@ -323,9 +340,7 @@ def main():
     if p["method"] == "orthanc":
         client = OrthancClient(p["url"], p["username"], p["password"], p["validate_certs"], p["ca_path"], p["timeout"])
         try:
-            echoes, finds = orthanc_checks(module, client)
-            if p["retrieve"]:
-                moves = retrieve_checks(module, client)
+            echoes, finds, moves = orthanc_checks(module, client)
         finally:
             client.close()
     else:
@@ -333,11 +348,11 @@ def main():
     rows = echoes + finds + [dict(r, target="%s (C-MOVE)" % r["target"]) for r in moves]
     ok = all(r["status"] == "ok" for r in rows)
     result = dict(changed=False, echo=echoes, ok=ok, table=table(rows))
-    if p["find"]:
+    if p["find"] or p["studies"]:
         result["find"] = finds
-    if p["retrieve"]:
+    if p["studies"]:
         result["retrieve"] = moves
-        if module.check_mode:
+        if module.check_mode and any(study["retrieve"] for study in p["studies"]):
             module.warn("dicom_verify: the retrieval is not run in check mode (it stores a study)")
     if not ok and p["fail_on_error"]:
         broken = [line for line, r in zip(table(rows), rows) if r["status"] != "ok"]

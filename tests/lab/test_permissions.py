@@ -38,11 +38,16 @@ def rolled_out(lab):
     return result.stdout
 
 
-def test_every_cluster_that_queries_retrieves_the_prior_and_keeps_no_copy(rolled_out):
-    # summit relays no updates to harbor, yet its retrieval works: harbor's answers may store at summit
-    for source in ("valley", "summit"):
-        assert re.search(r"%s\s+-> HBR_CM \(C-MOVE\)\s+ok" % source, rolled_out), rolled_out[-4000:]
-    assert holds_study("harbor") and not holds_study("valley") and not holds_study("summit")
+CM = {"harbor": "HBR_CM", "valley": "VLY_CM", "summit": "SMT_CM"}
+
+
+def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_out):
+    # the lab seeds a study in every cluster; summit relays no updates, yet it retrieves: answers may store there
+    for source in CM:
+        for target in CM:
+            if target != source:
+                assert re.search(r"%s\s+-> %s \(C-MOVE\)\s+ok" % (source, CM[target]), rolled_out), (source, target)
+    assert holds_study("harbor") and not holds_study("valley") and not holds_study("summit")  # harbor's, only there
     summit = api("summit").get("/modalities?expand")
     assert summit["HBR_CM"]["AllowStore"] and summit["HBR_CM"]["AllowFind"] and summit["HBR_CM"]["AllowMove"]
     assert not any(m["AllowGet"] for m in summit.values())

@@ -396,8 +396,8 @@ def _plan_clusters(estate, supersets):
             "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
             "cm_ae_titles": sorted(cm["ae_title"] for cm in cluster["cms"]),
-            "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"]}
-                               for cm in targets],
+            "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"],
+                                "cluster": cm["cluster"]} for cm in targets],
             # where the controller's second opinion reaches them (their lines of this cluster's hosts table)
             "verify_addresses": dict((cm["host"], addresses[cm["host"]]) for cm in targets if cm["host"] in addresses),
             "links": links,

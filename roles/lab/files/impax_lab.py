@@ -114,8 +114,9 @@ class Lab(object):
             if node.get("cm"):
                 _wait_port(node["ip"], 8443, "the HTTPS endpoint of %s" % node["name"])
                 self._orthanc_brownfield(node)
-                if node["cluster"] == (self.spec.get("seed_study") or {}).get("cluster"):
-                    self._seed_study(node)
+                for seed in self.spec.get("seed_studies") or []:
+                    if node["cluster"] == seed.get("cluster"):
+                        self._seed_study(node, seed)
         return {"changed": bool(self.changes), "changes": self.changes}
 
     def _state_first(self):
@@ -324,9 +325,8 @@ class Lab(object):
         open(marker, "w").close()
         self.changed("brownfield registry of %s" % node["name"])
 
-    def _seed_study(self, node):
-        """A synthetic study (pydicom, no patient data) so a cross-cluster C-FIND has something to find."""
-        seed = self.spec["seed_study"]
+    def _seed_study(self, node, seed):
+        """A synthetic study (pydicom, no patient data) so a cross-cluster C-FIND and C-MOVE have something to find."""
         api = Api(node["ip"], self.spec["gateway_username"], self.spec["gateway_password"])
         found = api.request("POST", "/tools/find", {"Level": "Study", "Query": {"StudyInstanceUID": seed["study_instance_uid"]}})
         if found:

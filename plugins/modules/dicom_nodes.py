@@ -172,7 +172,7 @@ peers:
   returned: when O(peers) is given
   type: dict
 commands:
-  description: Every REST call the run makes (or would make in check mode) - method, path and body.
+  description: Every REST call the run makes (or would make in check mode) - method, path and body; an update also names its changed C(fields) (before, after).
   returned: for merged, replaced, overridden, deleted and rendered
   type: list
   elements: dict

@@ -52,8 +52,9 @@ def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_o
     assert summit["HBR_CM"]["AllowStore"] and summit["HBR_CM"]["AllowFind"] and summit["HBR_CM"]["AllowMove"]
     assert not any(m["AllowGet"] for m in summit.values())
     # the least-privilege table in the plan's summary
-    assert re.search(r"gateway of summit \(summit-cm01\): may store HBR_CM, VLY_CM, \d+ modalities; query HBR_CM",
-                     rolled_out), rolled_out[-4000:]
+    flat = " ".join(rolled_out.split())  # the callback wraps long lines
+    assert re.search(r"gateway of summit \(summit-cm01\): may store HBR_CM, VLY_CM, \d+ modalities; query HBR_CM", flat), \
+        rolled_out[-4000:]
 
 
 def association(calling, cluster, contexts):
@@ -155,7 +156,8 @@ def test_a_peer_with_linking_off_may_not_retrieve(rolled_out, tmp_path):
         established, last = move_status("SMT_CM", "harbor", "SMT_CM")
         assert established and last == 0x0000 and holds_study("summit"), last
         established, last = move_status("VLY_CM", "summit", "VLY_CM")
-        assert (not established or last not in (0x0000, None)) and not holds_study("valley"), last
+        # refused: no association, a failure status, or (Orthanc 1.10) the association aborted without an answer
+        assert (not established or last != 0x0000) and not holds_study("valley"), last
         established, last = move_status("VLY_CM", "harbor", "VLY_CM")  # harbor still lets valley retrieve
         assert established and last == 0x0000 and holds_study("valley"), last
         assert dict((h, r["failed"]) for h, r in recap(apart.stdout).items() if r["failed"]) == {}

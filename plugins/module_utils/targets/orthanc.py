@@ -178,6 +178,8 @@ class RegistryTarget(Target):
                 call.update(method="PUT", body=self.body(part, op.after))
                 if call["body"].get("Password") is not None:
                     call["body"]["Password"] = MASK
+                if op.action == "update":  # what differs, for the diff and the drift report (a permission by hand)
+                    call["fields"] = dict((name, pair) for name, pair in op.fields().items() if name != "password")
             calls.append(call)
         return calls
 

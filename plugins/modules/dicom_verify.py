@@ -62,6 +62,11 @@ options:
     description: Calling AE title for O(method=pynetdicom).
     type: str
     default: IMPAX_VERIFY
+  refused_as:
+    description:
+      - With O(method=pynetdicom), also C-FIND each target as this AE title, one its gateway must refuse (a modality,
+        registered to store only) - least privilege checked from outside. A C-FIND that is answered is an error row.
+    type: str
   resolve:
     description:
       - Host name to address for O(method=pynetdicom), for a node whose resolver does not know the estate's names
@@ -299,6 +304,38 @@ def pynetdicom_checks(module):
     return rows
 
 
+def refusal_checks(module):
+    """C-FIND each target as O(refused_as): ok when refused (association rejected or aborted, or a failure)."""
+    from pydicom.dataset import Dataset
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND  # pylint: disable=no-name-in-module
+    p = module.params
+    rows = []
+    for target in p["targets"]:
+        ae = AE(ae_title=p["refused_as"])
+        ae.add_requested_context(FIND)
+        ae.acse_timeout = ae.network_timeout = ae.connection_timeout = ae.dimse_timeout = 10
+        address = p["resolve"].get(target.get("host"), target.get("host"))
+        query = Dataset()
+        query.QueryRetrieveLevel = "STUDY"
+        query.StudyInstanceUID = ""
+        start, answered = time.perf_counter(), None
+        try:
+            assoc = ae.associate(address, target["port"], ae_title=target.get("ae_title") or target["name"])
+            if assoc.is_established:
+                statuses = [status.Status for status, unused in assoc.send_c_find(query, FIND) if status]
+                answered = "C-FIND answered (status %s)" % ", ".join("0x%04X" % s for s in statuses) \
+                    if statuses and statuses[-1] == 0x0000 else None
+                assoc.release()
+        except (OSError, ValueError) as exc:
+            rows.append(row(p["refused_as"], "%s (refused)" % target["name"], False, str(exc), time.perf_counter() - start))
+            continue
+        finally:
+            ae.shutdown()
+        rows.append(row(p["refused_as"], "%s (refused)" % target["name"], answered is None,
+                        answered or "", time.perf_counter() - start))
+    return rows
+
+
 def table(rows):
     lines = []
     for r in rows:
@@ -323,6 +360,7 @@ def main():
                 name=dict(type="str", required=True), ae_title=dict(type="str"), host=dict(type="str"),
                 port=dict(type="int", default=104), cluster=dict(type="str"))),
             calling_ae_title=dict(type="str", default="IMPAX_VERIFY"),
+            refused_as=dict(type="str"),
             resolve=dict(type="dict", default={}),
             find=dict(type="dict", options=dict(study_instance_uid=dict(type="str", required=True),
                                                 targets=dict(type="list", elements="str", required=True))),
@@ -345,6 +383,8 @@ def main():
             client.close()
     else:
         echoes = pynetdicom_checks(module)
+        if p["refused_as"]:
+            echoes += refusal_checks(module)
     rows = echoes + finds + [dict(r, target="%s (C-MOVE)" % r["target"]) for r in moves]
     ok = all(r["status"] == "ok" for r in rows)
     result = dict(changed=False, echo=echoes, ok=ok, table=table(rows))

@@ -52,6 +52,12 @@ def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_o
     assert summit["HBR_CM"]["AllowStore"] and summit["HBR_CM"]["AllowFind"] and summit["HBR_CM"]["AllowMove"]
     assert not any(m["AllowGet"] for m in summit.values())
     # the least-privilege table in the plan's summary
+    # the second opinion from outside: a modality of each cluster is refused by every other gateway
+    for source in CM:
+        for target in CM:
+            if target != source:
+                assert re.search(r"pynetdicom %s_\S+\s+-> %s \(refused\)\s+ok" % (CM[source][:3], CM[target]), rolled_out), \
+                    (source, target)
     flat = " ".join(rolled_out.split())  # the callback wraps long lines
     assert re.search(r"gateway of summit \(summit-cm01\): may store HBR_CM, VLY_CM, \d+ modalities; query HBR_CM", flat), \
         rolled_out[-4000:]

@@ -80,6 +80,17 @@ def test_the_example_estates_east_retrieves_from_north_and_south():
     assert summary["retrieve"]["ae_titles"] == ["NGH_CM", "NGH_READ1", "ORTHOPACS", "SVH_CM"]
 
 
+def test_the_second_opinion_probes_with_an_ae_every_other_gateway_refuses_a_query():
+    plan = inventory_plan(os.path.join(ROOT, "inventories", "example"))
+    for name, cluster in plan["clusters"].items():
+        probe = cluster["verify_refused_as"]
+        assert probe and probe.startswith(name[0].upper()), (name, probe)  # one of its own modalities
+        for other, theirs in plan["clusters"].items():
+            if other != name:
+                entry = [m for m in theirs["gateway_modalities"] if m["ae_title"] == probe][0]
+                assert not entry["allow_find"] and not entry["allow_move"] and entry["allow_store"]
+
+
 def test_a_peer_with_linking_off_both_ways_gets_echo_only():
     raw = inventory_raw(os.path.join(ROOT, "inventories", "example"))
     for me, other in (("east", "north"), ("north", "east")):

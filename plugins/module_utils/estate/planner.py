@@ -398,6 +398,9 @@ def _plan_clusters(estate, supersets):
             "cm_ae_titles": sorted(cm["ae_title"] for cm in cluster["cms"]),
             "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"],
                                 "cluster": cm["cluster"]} for cm in targets],
+            # a modality of this cluster: every other gateway registers it to store only, so its C-FIND must be refused
+            "verify_refused_as": next((st["ae_title"] for st in sorted(cluster["stations"], key=lambda s: s["ae_title"])
+                                       if rules.is_source(st)), None),
             # where the controller's second opinion reaches them (their lines of this cluster's hosts table)
             "verify_addresses": dict((cm["host"], addresses[cm["host"]]) for cm in targets if cm["host"] in addresses),
             "links": links,

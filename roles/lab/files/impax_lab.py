@@ -13,6 +13,7 @@ Processes the lab starts are recorded (PID and start time) under
 
 import functools
 import glob
+import ipaddress
 import json
 import os
 import shutil
@@ -363,7 +364,9 @@ class Lab(object):
             sh(os.path.join(binaries, "initdb"), "-D", data, "-U", "postgres", "--auth-local=trust",
                "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", user="postgres")
             with open(os.path.join(data, "pg_hba.conf"), "a") as handle:
-                handle.write("host all all 10.201.0.0/24 scram-sha-256\n")
+                # the lab's own network, from the inventory (impax_lab_bridge_cidr), not a fixed range
+                network = ipaddress.ip_interface(self.spec["bridge_cidr"]).network
+                handle.write("host all all %s scram-sha-256\n" % network)
             self.changed("postgresql cluster of %s" % node["name"])
         name = "postgresql-" + node["name"]
         if not self.recorded(name):

@@ -123,7 +123,8 @@ options:
 attributes:
   check_mode:
     support: partial
-    description: C-ECHO and C-FIND run in check mode too; the retrieval of O(studies) does not (it stores a study).
+    description: Can run in check mode.
+    details: C-ECHO and C-FIND run in check mode too; the retrieval of O(studies) does not (it stores a study).
   diff_mode:
     support: none
     description: Nothing is changed.

@@ -283,3 +283,27 @@ def test_archive_in_a_cluster_leaving_the_estate_is_dropped_with_a_note():
     assert entry(plan, "a", "A_CT1")["archive_in"] == [] and "A_CT1" not in [
         s["ae_title"] for s in plan["clusters"]["c"]["sources"]]
     assert entry(plan, "c", "C_CT1")["automatic_archiving"] and entry(plan, "c", "C_CT1")["archive_in"] == []
+
+
+# -- hostile values of the new fields: refused at the field, nothing planned -------------------------------------
+@pytest.mark.parametrize("where,value,rule", [
+    ("archive_in", True, "ICL106"),                      # YAML yes: no such cluster
+    ("archive_in", "{{ lookup('pipe', 'id') }}", "ICL106"),  # a template marker is data, never rendered
+    ("archive_in", ["x" * 100000], "ICL106"),            # huge value
+    ("archive_in", {"b": 1}, "ICL101"),                  # wrong type
+    ("archive_inn", ["b"], "ICL101"),                    # typo
+    ("prefetch_and_route_by", ["bodypart"], "ICL101"),   # typo in a value
+    ("prefetch_and_route_by", {"specialty": True}, "ICL101"),
+    ("prefetch_and_route_by", 1, "ICL101"),
+])
+def test_hostile_values_of_the_new_fields_are_refused_at_their_field(where, value, rule):
+    raw = base()
+    if where.startswith("prefetch"):
+        raw["estate"][where] = value
+    else:
+        a(raw)["impax_stations"][0][where] = value
+    plan = plan_estate(raw)
+    assert not plan["valid"] and plan["clusters"] == {}, plan["findings"]
+    hit = findings(plan, rule)
+    assert hit and all(len(f["message"]) < 2000 for f in hit), plan["findings"]
+    assert (hit[0]["field"] or "").startswith("impax_estate" if where.startswith("prefetch") else "impax_stations[0]")

@@ -337,19 +337,20 @@ def _check_archive_in(estate, st):
     seen = set()
     for index, target in enumerate(st.get("archive_in") or []):
         where = "%s.archive_in[%d]" % (st["path"], index)
+        shown = target if len(target) <= 64 else target[:61] + "..."  # a huge value is named, not repeated
         if target in seen:
-            estate.add("ICL105", "source %s: archive_in lists %r twice" % (st["station_name"], target),
+            estate.add("ICL105", "source %s: archive_in lists %r twice" % (st["station_name"], shown),
                        st["cluster"], st["var"], where, st["station_name"])
         seen.add(target)
         if st["visitor"]:
             estate.add("ICL016", "source %s is a visitor (archived nowhere automatically) but archive_in names %r"
-                       % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+                       % (st["station_name"], shown), st["cluster"], st["var"], where, st["station_name"])
         elif target == st["cluster"]:
             estate.add("ICL016", "source %s: archive_in names its home cluster %s; at home automatic_archiving "
-                       "decides" % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+                       "decides" % (st["station_name"], shown), st["cluster"], st["var"], where, st["station_name"])
         elif target not in estate.clusters:
             estate.add("ICL106", "source %s: archive_in names %r, which is not a cluster of the estate"
-                       % (st["station_name"], target), st["cluster"], st["var"], where, st["station_name"])
+                       % (st["station_name"], shown), st["cluster"], st["var"], where, st["station_name"])
 
 
 def archives_in(station, cluster):

@@ -255,7 +255,8 @@ def main():
         plan = json.load(handle)
     items = len(plan["hosts_table"]) * len(NODES)
     for cluster in plan["clusters"].values():
-        items += len(cluster["network_management"]) + len(cluster["sources"]) + len(cluster["gateway_modalities"])
+        items += len(cluster["network_management"]) + len(cluster["sources"])
+        items += sum(len(gateway["modalities"]) for gateway in cluster["gateways"].values())
         items += sum(len(rows) for rows in cluster["mappings"].values())
     # the script's reads do not depend on the inventory: its six rounds together
     reads = min(yaml_runs["reads"] + json_runs["reads"])

@@ -44,9 +44,8 @@ def collect(plan, hostvars):
                     out["mappings.%s" % table] = [(database, item)]
             else:
                 out["mappings"] = [(database, mappings)]
-        gateway = cluster.get("gateway_node")
-        if gateway:
-            out["dicom"] = [(gateway, registered(hostvars, gateway, REGISTERED["dicom"]))]
+        if cluster.get("gateways"):  # one target per gateway node
+            out["dicom"] = [(node, registered(hostvars, node, REGISTERED["dicom"])) for node in sorted(cluster["gateways"])]
     return results
 
 

@@ -34,7 +34,8 @@ ARGUMENT_SPEC = dict(
 )
 # the plan's large parts; with by_reference they are left out of the returned plan (the slices and the plan
 # file carry them; the playbooks read the small keys: mapping_tables, verify_targets, verify_addresses)
-BY_REFERENCE = ("network_management", "sources", "gateway_modalities", "mappings", "hosts_table")
+BY_REFERENCE = ("network_management", "sources", "mappings", "hosts_table")
+BY_REFERENCE_GATEWAY = ("modalities",)  # each gateway's registry
 BY_REFERENCE_TOP = ("hosts_table", "mappings")
 FINDINGS_KEPT = 100
 
@@ -103,7 +104,9 @@ def permission_line(name, cluster):
         if entry["modalities"]:
             who.append("%d modalit%s" % (entry["modalities"], "y" if entry["modalities"] == 1 else "ies"))
         parts.append("%s %s" % (words, ", ".join(who)))
-    return "gateway of %s (%s): %s" % (name, cluster.get("gateway_node") or "no gateway node", "; ".join(parts) or "empty")
+    gateways = ", ".join("%s on %s" % (g["ae_title"], node) for node, g in sorted(cluster["gateways"].items()))
+    return "gateway%s of %s (%s): %s" % ("s" if len(cluster["gateways"]) > 1 else "", name, gateways or "none",
+                                         "; ".join(parts) or "empty")
 
 
 def by_reference(plan):
@@ -111,7 +114,9 @@ def by_reference(plan):
     seconds. The findings beyond the first FINDINGS_KEPT (errors first) too - thousands of shadowing warnings
     are MBs."""
     slim = dict(((k, v) for k, v in plan.items() if k not in BY_REFERENCE_TOP),
-                clusters=dict((name, dict((k, v) for k, v in cluster.items() if k not in BY_REFERENCE))
+                clusters=dict((name, dict(((k, v) for k, v in cluster.items() if k not in BY_REFERENCE), gateways=dict(
+                    (node, dict((k, v) for k, v in gateway.items() if k not in BY_REFERENCE_GATEWAY))
+                    for node, gateway in cluster["gateways"].items())))
                               for name, cluster in plan["clusters"].items()))
     if len(slim["findings"]) > FINDINGS_KEPT:
         slim["findings_left_out"] = len(slim["findings"]) - FINDINGS_KEPT
@@ -164,7 +169,8 @@ class ActionModule(ControllerAction):
             return result
         # a small index for the playbooks (grouping nodes, the summary): iterating the whole plan in
         # templates is slow when the estate is large
-        index = dict((name, {"membership": c["membership"], "nodes": c["nodes"], "database_node": c["database_node"], "gateway_node": c["gateway_node"],
+        index = dict((name, {"membership": c["membership"], "nodes": c["nodes"], "database_node": c["database_node"],
+                             "gateway_nodes": sorted(c["gateways"]),
                              "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
                      for name, c in plan["clusters"].items())
         summary = summary_lines(plan, args["summary_per_rule"], args["plan_file"])

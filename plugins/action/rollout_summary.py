@@ -47,6 +47,17 @@ def _changes(result):
     return bool(result.get("changed")), "changed" if result.get("changed") else "in sync"
 
 
+def _gateways(hostvars, nodes):
+    """The gateway stage of a cluster: each gateway node's result, and one line for them all."""
+    results = dict((node, _changes(registered(hostvars, node, ROLLOUT_REGISTERED["dicom"]))) for node in nodes)
+    if not nodes:
+        return {"nodes": {}, "changed": None, "summary": "no gateway"}
+    summary = results[nodes[0]][1] if len(nodes) == 1 else \
+        ", ".join("%s %s" % (node, text) for node, (unused, text) in sorted(results.items()))
+    return {"nodes": dict((node, {"changed": changed, "summary": text}) for node, (changed, text) in results.items()),
+            "changed": any(changed for changed, unused in results.values()), "summary": summary}
+
+
 class ActionModule(ControllerAction):
     NAME = "rollout_summary"
     ARGUMENT_SPEC = ARGUMENT_SPEC
@@ -67,14 +78,20 @@ class ActionModule(ControllerAction):
             stages["hosts"] = {"changed_nodes": sorted(n for n, c, t in hosts if c),
                                "failed_nodes": sorted(n for n, c, t in hosts if t.startswith("FAILED")),
                                "nodes": len(hosts)}
-            for stage, var, where in STAGES[1:]:
-                node = cluster.get("database_node") if where == "db" else cluster.get("gateway_node")
+            for stage, var, where in STAGES[1:-1]:
+                node = cluster.get("database_node")
                 changed, text = _changes(registered(hostvars, node, var))
                 stages[stage] = {"node": node, "changed": changed, "summary": text}
-            verify = registered(hostvars, cluster.get("gateway_node"), "verify_links_gateway")
-            if verify and "echo" in verify:
-                rows = verify.get("echo", []) + verify.get("find", []) + verify.get("retrieve", [])
-                stages["verify"] = {"checks": len(rows), "broken": [r["target"] for r in rows if r["status"] != "ok"]}
+            stages["dicom_gateway"] = _gateways(hostvars, cluster.get("gateway_nodes") or [])
+            rows = []
+            for node in cluster.get("gateway_nodes") or []:
+                verify = registered(hostvars, node, "verify_links_gateway")
+                if verify and "echo" in verify:
+                    rows += verify.get("echo", []) + verify.get("find", []) + verify.get("retrieve", [])
+            if rows:
+                # a broken pair by its source CM and target (the gateways' rows say source -> target)
+                stages["verify"] = {"checks": len(rows), "broken": ["%s -> %s" % (r["source"], r["target"])
+                                                                     for r in rows if r["status"] != "ok"]}
             else:
                 stages["verify"] = {"checks": 0, "broken": [], "summary": "not run"}
             if cluster.get("membership") == "leaving":

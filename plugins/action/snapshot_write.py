@@ -35,16 +35,17 @@ def _read(hostvars, host, var):
 
 
 def snapshot_of(name, entry, hostvars, estate, snapshot_id):
-    database, gateway = entry.get("database_node"), entry.get("gateway_node")
+    database = entry.get("database_node")
     tables = (_read(hostvars, database, "impax_snapshot_database") or {}).get("gathered") if database else None
-    dicom = _read(hostvars, gateway, "impax_snapshot_dicom")
     return {
-        "format": 1, "estate": estate, "cluster": name, "id": snapshot_id,
+        "format": 2, "estate": estate, "cluster": name, "id": snapshot_id,
         "hosts": dict((node, _read(hostvars, node, "impax_snapshot_hosts")["gathered"]) for node in entry["nodes"]),
         "network_management": tables["network_management"] if database else None,
         "sources": tables["sources"] if database else None,
         "mappings": tables.get("mappings", {}) if database else None,
-        "dicom": {"modalities": dicom["gathered"]["modalities"]} if dicom else None,
+        # each DICOM gateway's registry, by node (format 1 had the cluster's one gateway as "dicom")
+        "gateways": dict((node, {"modalities": _read(hostvars, node, "impax_snapshot_dicom")["gathered"]["modalities"]})
+                         for node in entry.get("gateway_nodes") or []),
     }
 
 

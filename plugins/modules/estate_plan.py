@@ -58,9 +58,9 @@ options:
   by_reference:
     description:
       - With O(plan_file), leave the large parts out of the returned C(plan) - the hosts tables, the supersets and
-        each cluster's C(network_management), C(sources), C(gateway_modalities) and C(mappings). They are in the plan
-        file and in C(index.<cluster>.slices), which the rollout's roles read; the playbooks use the small keys
-        (C(mapping_tables), C(verify_targets), C(verify_addresses)). On a large estate the returned plan then
+        each cluster's C(network_management), C(sources), C(mappings) and each gateway's C(modalities). They are in
+        the plan file and in C(index.<cluster>.slices), which the rollout's roles read; the playbooks use the small
+        keys (C(mapping_tables), each gateway's connection, C(verify_targets) and C(verify_addresses)). On a large estate the returned plan then
         shrinks from tens of MB to a few, which every later task that reads it pays for. C(playbooks/plan.yml)
         sets it.
       - Of the findings, the returned plan keeps the first 100 (errors first, then warnings, then info;
@@ -152,20 +152,23 @@ plan:
     clusters:
       description:
         - Per cluster - membership (C(linked) or C(leaving)), nodes, nodes_by_role, links, network_management, sources,
-          gateway_modalities, mappings; a leaving cluster also its own hosts_table and hosts_table_sha256, planned
-          as an estate of its own (no other cluster's CMs, sources, hosts or mapping rows).
-        - Also mapping_tables (the table names), verify_targets (the other clusters' CMs) and verify_addresses (their
-          host name -> IP).
+          mappings; a leaving cluster also its own hosts_table and hosts_table_sha256, planned as an estate of its
+          own (no other cluster's CMs, sources, hosts or mapping rows).
+        - Also gateways - per node, one DICOM gateway for each CM node - C(cm), C(ae_title), C(port), C(url),
+          C(ca_path), C(validate_certs), C(modalities) (its registry), C(peers) (the other clusters' gateways),
+          C(verify_targets) (every CM of the other clusters and its own cluster's other CMs) and C(verify_addresses)
+          (their host name -> IP); gateway_permissions (the registry at a glance), queries, verify_refused_as and
+          mapping_tables (the table names).
         - Also keep (per resource C(network_management), C(sources), C(dicom) - the objects the cluster keeps by hand,
           never deleted) and max_deletions (the cluster's deletion limit, else the estate's; null - no limit).
         - With O(by_reference), without the large parts (see O(by_reference)).
       type: dict
 index:
   description:
-    - Per cluster, its membership, nodes, database node and gateway node, change windows and drift policy - small,
+    - Per cluster, its membership, nodes, database node and gateway nodes, change windows and drift policy - small,
       for grouping hosts.
     - With O(plan_file), also C(slices) - the cluster's large lists (C(hosts_table), C(network_management),
-      C(sources), C(gateway_modalities), C(mappings.<table>)) written once as files next to the plan, each a
+      C(sources), C(mappings.<table>), C(gateways.<node>) - each gateway's registry) written once as files next to the plan, each a
       C(file) and C(sha256) to give to a module's C(from_plan) (the rollout's roles do).
   returned: when the estate is valid
   type: dict

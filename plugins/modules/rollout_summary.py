@@ -21,7 +21,7 @@ author:
 options:
   index:
     description: The C(index) that C(impax.cluster_link.estate_plan) returns (per cluster, its nodes, database node
-      and gateway node).
+      and gateway nodes).
     type: dict
     required: true
   skipped:
@@ -55,7 +55,10 @@ summary:
   type: list
   elements: str
 clusters:
-  description: Per cluster and stage - changed nodes, operations, the node that ran it, broken links.
+  description:
+    - Per cluster and stage - changed nodes, operations, the node that ran it, broken links.
+    - C(dicom_gateway) has one entry per gateway node (C(nodes.<node>)); C(verify.broken) names each broken pair as
+      C(source CM -> target).
   returned: always
   type: dict
 """

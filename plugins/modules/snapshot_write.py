@@ -13,15 +13,15 @@ short_description: Write each cluster's snapshot (every resource, as the reconci
 version_added: 0.1.0
 description:
   - Used by C(playbooks/snapshot.yml) after it read every cluster (C(state=gathered) of C(hosts_block) on each
-    node, C(network_stations), C(source_stations), C(mapping_rows) per table and C(dicom_nodes)); writes
-    C(<folder>/<cluster>.json) with the managed hosts entries per node, Network Management, Source Manager, each
-    mapping table and the gateway's modalities. C(playbooks/rollback.yml) writes such a snapshot back.
+    node, C(config_database) on the database node and C(dicom_nodes) on each gateway node); writes
+    C(<folder>/<cluster>.json) (format 2) with the managed hosts entries per node, Network Management, Source
+    Manager, each mapping table and, under C(gateways.<node>), each DICOM gateway's modalities. C(playbooks/rollback.yml) writes such a snapshot back.
   - Fails, writing nothing, when a read did not succeed for some node.
 author:
   - impax.cluster_link contributors (@impax)
 options:
   index:
-    description: The per-cluster index returned by M(impax.cluster_link.estate_plan) (nodes, database and gateway node).
+    description: The per-cluster index returned by M(impax.cluster_link.estate_plan) (nodes, database node and gateway nodes).
     type: dict
     required: true
   estate:

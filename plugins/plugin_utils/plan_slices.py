@@ -31,8 +31,8 @@ from ansible_collections.impax.cluster_link.plugins.plugin_utils.atomic_files im
 CLUSTER_LISTS = {
     "network_management": (resources.argspec(resources.NETWORK_MANAGEMENT), ("kind", "home_cluster")),
     "sources": (resources.argspec(resources.SOURCES), ("host", "modality", "home_cm_ae_title", "home_cluster", "archive_in")),
-    "gateway_modalities": (resources.argspec(resources.MODALITIES), ()),
 }
+GATEWAY_MODALITIES = (resources.argspec(resources.MODALITIES), ())
 HOSTS_TABLE = (ENTRY_OPTIONS, ())
 MAPPING_ROWS = (resources.argspec(resources.MAPPING_ROWS), ())
 KEEP_SECONDS = 24 * 3600  # other runs' slices younger than this are left alone
@@ -81,8 +81,8 @@ def _holds(path, digest):
 def write_slices(plan, directory):
     """Write the plan's large lists under ``directory``; return their references, per cluster.
 
-    ``{cluster: {"hosts_table": ref, "network_management": ref, "sources": ref, "gateway_modalities": ref,
-    "mappings": {table: ref}}}``; a ref is ``{"file": absolute path, "sha256": hex}``.
+    ``{cluster: {"hosts_table": ref, "network_management": ref, "sources": ref, "mappings": {table: ref},
+    "gateways": {node: ref}}}``; a ref is ``{"file": absolute path, "sha256": hex}``.
     """
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
@@ -97,6 +97,9 @@ def write_slices(plan, directory):
                                            written) if "hosts_table" in cluster else hosts
         refs[name]["mappings"] = dict((table, _write(directory, rows, MAPPING_ROWS, "%s of %s" % (table, name), written))
                                       for table, rows in sorted(cluster["mappings"].items()))
+        refs[name]["gateways"] = dict((node, _write(directory, gateway["modalities"], GATEWAY_MODALITIES,
+                                                    "registry of the gateway on %s" % node, written))
+                                      for node, gateway in sorted(cluster["gateways"].items()))
     _clean(directory, written)
     return refs
 

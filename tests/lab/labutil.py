@@ -12,9 +12,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 LAB_DIR = os.path.join(ROOT, ".build", "lab")
-NODES = ["harbor-cm01", "harbor-as01", "harbor-db01", "valley-cm01", "valley-as01", "valley-db01",
-         "summit-cm01", "summit-as01", "summit-db01"]
-CMS = ["harbor-cm01", "valley-cm01", "summit-cm01"]
+
+
+def inventory_nodes(inventory="inventories/lab"):
+    """{node: {"cluster", "ip", "roles"}} of a lab inventory's hosts.yml (one group per cluster), in file order."""
+    import yaml
+    with open(os.path.join(ROOT, inventory, "hosts.yml")) as handle:
+        tree = yaml.safe_load(handle)
+    clusters = tree["all"]["children"]["impax_clusters"]["children"]
+    return dict((node, {"cluster": cluster, "ip": values["impax_ip"], "roles": values["impax_roles"]})
+                for cluster, group in clusters.items() for node, values in group["hosts"].items())
+
+
+NODES = list(inventory_nodes())
+# the Connectivity Manager nodes: each runs a DICOM gateway (harbor has two)
+CMS = [node for node, values in inventory_nodes().items() if "connectivity_manager" in values["roles"]]
 
 
 def environ(**extra):

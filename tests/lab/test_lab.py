@@ -18,8 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "roles", "lab", "files"))
 import impax_lab  # noqa: E402  (the lab script itself: its teardown helpers)
 from impax_lab import Api  # noqa: E402  (the lab's own minimal Orthanc client)
 
-NODES = ["harbor-cm01", "harbor-as01", "harbor-db01", "valley-cm01", "valley-as01", "valley-db01",
-         "summit-cm01", "summit-as01", "summit-db01"]
+from labutil import NODES  # noqa: E402  (from the lab inventory)
 TIMINGS = os.path.join(ROOT, "build", "lab-timings.json")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")

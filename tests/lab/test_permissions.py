@@ -46,7 +46,7 @@ def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_o
     for source in CM:
         for target in CM:
             if target != source:
-                assert re.search(r"%s\s+-> %s \(C-MOVE\)\s+ok" % (source, CM[target]), rolled_out), (source, target)
+                assert re.search(r"%s\s+-> %s \(C-MOVE\)\s+ok" % (CM[source], CM[target]), rolled_out), (source, target)
     assert holds_study("harbor") and not holds_study("valley") and not holds_study("summit")  # harbor's, only there
     summit = api("summit").get("/modalities?expand")
     assert summit["HBR_CM"]["AllowStore"] and summit["HBR_CM"]["AllowFind"] and summit["HBR_CM"]["AllowMove"]
@@ -59,7 +59,8 @@ def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_o
                 assert re.search(r"pynetdicom %s_\S+\s+-> %s \(refused\)\s+ok" % (CM[source][:3], CM[target]), rolled_out), \
                     (source, target)
     flat = " ".join(rolled_out.split())  # the callback wraps long lines
-    assert re.search(r"gateway of summit \(summit-cm01\): may store HBR_CM, VLY_CM, \d+ modalities; query HBR_CM", flat), \
+    assert re.search(r"gateway of summit \(SMT_CM on summit-cm01\): may store HBR_CM, HBR_CM2, VLY_CM, \d+ modalities; "
+                     r"query HBR_CM, HBR_CM2, VLY_CM", flat), \
         rolled_out[-4000:]
 
 
@@ -155,7 +156,8 @@ def test_a_peer_with_linking_off_may_not_retrieve(rolled_out, tmp_path):
         apart, unused = playbook("link-clusters.yml", inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
         assert apart.returncode == 0, apart.stdout[-4000:]
         # valley still retrieves from harbor; between valley and summit, echo only
-        assert re.search(r"valley\s+-> HBR_CM \(C-MOVE\)\s+ok", apart.stdout), apart.stdout[-4000:]
+        assert re.search(r"VLY_CM\s+-> HBR_CM \(C-MOVE\)\s+ok", apart.stdout), apart.stdout[-4000:]
+        assert re.search(r"VLY_CM\s+-> HBR_CM2 \(C-MOVE\)\s+ok", apart.stdout), apart.stdout[-4000:]
         vly = api("summit").get("/modalities?expand")["VLY_CM"]
         assert vly["AllowEcho"] and not (vly["AllowFind"] or vly["AllowMove"] or vly["AllowStore"]), vly
         # summit retrieves a copy from harbor, so what summit refuses valley below is refused for the right

@@ -102,13 +102,19 @@ def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
     full = json.loads(plan_file.read_text())
     for name, cluster in full["clusters"].items():
         slim = registered["plan"]["clusters"][name]
-        assert not set(slim) & {"network_management", "sources", "gateway_modalities", "mappings", "hosts_table"}
+        assert not set(slim) & {"network_management", "sources", "mappings", "hosts_table"}
         assert slim["nodes"] == cluster["nodes"] and slim["mapping_tables"] == sorted(cluster["mappings"])
         first = dict((e["hostname"], e["ip"]) for e in reversed(full["hosts_table"]))  # the first line of each name
-        assert slim["verify_addresses"] == dict((t["host"], first[t["host"]]) for t in slim["verify_targets"])
-        assert "." in slim["verify_addresses"].get("eic-cm01", "."), "IPv4 where a node has both"
-        assert slim["verify_addresses"] and len(slim["verify_addresses"]) == len(slim["verify_targets"])
+        assert sorted(slim["gateways"]) == sorted(cluster["gateways"]) == registered["index"][name]["gateway_nodes"]
+        for node, gateway in slim["gateways"].items():
+            assert "modalities" not in gateway and gateway["url"] == cluster["gateways"][node]["url"]
+            assert gateway["verify_addresses"] == dict((t["host"], first[t["host"]]) for t in gateway["verify_targets"])
+            assert "." in gateway["verify_addresses"].get("eic-cm01", "."), "IPv4 where a node has both"
+            assert gateway["verify_addresses"] and len(gateway["verify_addresses"]) == len(gateway["verify_targets"])
         slices = registered["index"][name]["slices"]
+        for node, gateway in cluster["gateways"].items():  # each gateway's registry, as dicom_nodes takes it
+            with open(slices["gateways"][node]["file"]) as handle:
+                assert json.load(handle) == gateway["modalities"]
         for key, (unused, planning_only) in CLUSTER_LISTS.items():
             with open(slices[key]["file"]) as handle:  # as the module takes it: without the planning-only keys
                 assert json.load(handle) == [dict((k, v) for k, v in item.items() if k not in planning_only)

@@ -36,7 +36,7 @@ def test_example_domain_facts():
     north = plan["clusters"]["north"]
     # every CM of every cluster in every cluster's Network Management, as HIS/RIS
     cms = [e for e in north["network_management"] if e["kind"] == "connectivity_manager"]
-    assert sorted(e["ae_title"] for e in cms) == ["EIC_CM", "NGH_CM", "SVH_CM"]
+    assert sorted(e["ae_title"] for e in cms) == ["EIC_CM", "NGH_CM", "SVH_CM", "SVH_CM2"]
     assert all(e["station_type"] == "HIS/RIS" for e in cms)
     local_cm = [e for e in cms if e["home_cluster"] == "north"][0]
     assert not local_cm["cluster_linking"]

@@ -45,14 +45,13 @@ def test_without_keys():
         without_keys([1], ["kind"])
 
 
-def test_gateway_peers_reads_each_nodes_url_and_credentials():
+def test_gateway_peers_takes_the_planned_url_and_each_nodes_credentials():
     hostvars = {
-        "valley-cm01": {"impax_cluster": {"gateway": {"url": "http://valley-cm01:8042"}},
-                        "impax_gateway_username": "impax", "impax_gateway_password": "s3cret"},
-        "summit-cm01": {"impax_cluster": {"gateway": {"url": "https://summit-cm01:8043"}}},
+        "valley-cm01": {"impax_gateway_username": "impax", "impax_gateway_password": "s3cret"},
+        "summit-cm01": {},
     }
-    peers = gateway_peers([{"cluster": "valley", "node": "valley-cm01"}, {"cluster": "summit", "node": "summit-cm01"}],
-                          hostvars)
+    peers = gateway_peers([{"name": "valley", "node": "valley-cm01", "url": "http://valley-cm01:8042"},
+                           {"name": "summit", "node": "summit-cm01", "url": "https://summit-cm01:8043"}], hostvars)
     assert peers == [{"name": "valley", "url": "http://valley-cm01:8042", "username": "impax", "password": "s3cret"},
                      {"name": "summit", "url": "https://summit-cm01:8043"}]  # no credentials there: none sent
     assert gateway_peers([], hostvars) == []
@@ -60,11 +59,12 @@ def test_gateway_peers_reads_each_nodes_url_and_credentials():
 
 @pytest.mark.parametrize("peers, message", [
     ("valley", "must be a list"),
-    ([{"cluster": "valley"}], "item 0 must have cluster and node"),
-    ([{"cluster": "valley", "node": "nowhere"}], "node 'nowhere' of cluster 'valley' is not in the inventory"),
-    ([{"cluster": "valley", "node": "valley-as01"}], "node 'valley-as01' of cluster 'valley'"),
+    ([{"name": "valley", "node": "valley-cm01"}], "item 0 must have name, node and url"),
+    # the form of earlier releases (cluster, node) is named, not half-used
+    ([{"cluster": "valley", "node": "valley-cm01"}], "item 0 must have name, node and url"),
+    ([{"name": "valley", "node": "nowhere", "url": "http://x:8042"}], "node 'nowhere' of peer 'valley' is not in the inventory"),
 ])
 def test_gateway_peers_names_what_is_missing(peers, message):
-    hostvars = {"valley-as01": {"impax_cluster": {"name": "valley"}}}
+    hostvars = {"valley-cm01": {"impax_cluster": {"name": "valley"}}}
     with pytest.raises(AnsibleFilterError, match=message):
         gateway_peers(peers, hostvars)

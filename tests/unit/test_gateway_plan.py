@@ -15,9 +15,11 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.targets.orthanc
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import MODALITY_FIELDS, canonical_modalities
 
 
-def registry(cluster):
-    plan = inventory_plan(os.path.join(ROOT, "inventories", "example"))
-    return dict((m["name"], m) for m in plan["clusters"][cluster]["gateway_modalities"]), plan
+def registry(cluster, node=None, plan=None):
+    """One gateway's registry by name (the cluster's only gateway unless ``node`` says which)."""
+    plan = plan or inventory_plan(os.path.join(ROOT, "inventories", "example"))
+    gateways = plan["clusters"][cluster]["gateways"]
+    return dict((m["name"], m) for m in gateways[node or sorted(gateways)[0]]["modalities"]), plan
 
 
 def flags(linking=True, internal=True, external=True, updates=True, prefetching=False):
@@ -76,8 +78,8 @@ def test_the_example_estates_east_retrieves_from_north_and_south():
     assert all(not m["allow_find_worklist"] and not m["allow_get"] and m["allow_echo"] for m in north.values())
     assert plan["clusters"]["east"]["queries"] == ["north", "south"]
     summary = plan["clusters"]["east"]["gateway_permissions"]
-    assert summary["store"] == {"ae_titles": ["NGH_CM", "ORTHOPACS", "SVH_CM"], "modalities": 7}
-    assert summary["retrieve"]["ae_titles"] == ["NGH_CM", "NGH_READ1", "ORTHOPACS", "SVH_CM"]
+    assert summary["store"] == {"ae_titles": ["NGH_CM", "ORTHOPACS", "SVH_CM", "SVH_CM2"], "modalities": 7}
+    assert summary["retrieve"]["ae_titles"] == ["NGH_CM", "NGH_READ1", "ORTHOPACS", "SVH_CM", "SVH_CM2"]
 
 
 def test_the_second_opinion_probes_with_an_ae_every_other_gateway_refuses_a_query():
@@ -87,8 +89,9 @@ def test_the_second_opinion_probes_with_an_ae_every_other_gateway_refuses_a_quer
         assert probe and probe.startswith(name[0].upper()), (name, probe)  # one of its own modalities
         for other, theirs in plan["clusters"].items():
             if other != name:
-                entry = [m for m in theirs["gateway_modalities"] if m["ae_title"] == probe][0]
-                assert not entry["allow_find"] and not entry["allow_move"] and entry["allow_store"]
+                for gateway in theirs["gateways"].values():
+                    entry = [m for m in gateway["modalities"] if m["ae_title"] == probe][0]
+                    assert not entry["allow_find"] and not entry["allow_move"] and entry["allow_store"]
 
 
 def test_a_peer_with_linking_off_both_ways_gets_echo_only():
@@ -97,7 +100,7 @@ def test_a_peer_with_linking_off_both_ways_gets_echo_only():
         raw["clusters"][me]["vars"]["impax_cluster"]["links"] = {other: {"cluster_linking": False}}
     plan = plan_estate(raw)
     assert plan["valid"], [f for f in plan["findings"] if f["severity"] == "error"]
-    east = dict((m["name"], m) for m in plan["clusters"]["east"]["gateway_modalities"])
+    east, unused = registry("east", plan=plan)
     rights = [k for k, v in east["NGH_CM"].items() if k.startswith("allow_") and v]
     assert rights == ["allow_echo", "allow_transcoding"], rights
     assert "NGH_CM" in plan["clusters"]["east"]["gateway_permissions"]["echo_only"]["ae_titles"]

@@ -48,9 +48,11 @@ def test_the_clusters_that_stay_are_planned_as_if_the_leaving_one_were_gone():
     assert aes and hosts
     for name in ("harbor", "summit"):
         cluster = plan["clusters"][name]
-        assert not aes & set(e["ae_title"] for e in cluster["network_management"] + cluster["sources"] + cluster["gateway_modalities"])
-        assert not aes & set(t["ae_title"] for t in cluster["verify_targets"])
-        assert "valley" not in cluster["links"] and "valley" not in [p["cluster"] for p in cluster["peer_gateways"]]
+        for gateway in cluster["gateways"].values():
+            assert not aes & set(e["ae_title"] for e in cluster["network_management"] + cluster["sources"] + gateway["modalities"])
+            assert not aes & set(t["ae_title"] for t in gateway["verify_targets"])
+            assert "valley" not in [p["name"] for p in gateway["peers"]]
+        assert "valley" not in cluster["links"]
     assert not hosts & set(e["hostname"] for e in plan["hosts_table"])
 
 
@@ -67,7 +69,8 @@ def test_the_leaving_cluster_is_planned_on_its_own_without_linking():
     assert set(e["hostname"] for e in valley["hosts_table"]) >= hosts
     assert all(e["home_cluster"] == "valley" for e in everything)
     assert not any(e["cluster_linking"] for e in valley["network_management"])
-    assert valley["links"] == {} and valley["verify_targets"] == [] and valley["peer_gateways"] == []
+    assert valley["links"] == {} and valley["gateways"]
+    assert all(g["verify_targets"] == [] and g["peers"] == [] for g in valley["gateways"].values())
     own_rows = LAB["clusters"]["valley"]["vars"]["impax_mappings"]
     for table, rows in valley["mappings"].items():
         assert sorted((r["pattern"], r["label"]) for r in rows) == sorted((r["pattern"], r["label"]) for r in own_rows[table])

@@ -8,9 +8,13 @@ import testinfra
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
 SSH_CONFIG = os.path.join(ROOT, ".build", "lab", "ssh", "config")  # written by lab-up
-NODES = ["harbor-cm01", "harbor-as01", "harbor-db01", "valley-cm01", "valley-as01", "valley-db01",
+NODES = ["harbor-cm01", "harbor-as01", "harbor-db01", "harbor-cm02", "valley-cm01", "valley-as01", "valley-db01",
          "summit-cm01", "summit-as01", "summit-db01"]
+# each cluster's first CM (its database and the scenarios' checks go through it)
 CMS = {"harbor": ("harbor-cm01", "HBR_CM"), "valley": ("valley-cm01", "VLY_CM"), "summit": ("summit-cm01", "SMT_CM")}
+# every CM node runs a DICOM gateway: node -> (cluster, the CM's AE title)
+GATEWAYS = {"harbor-cm01": ("harbor", "HBR_CM"), "harbor-cm02": ("harbor", "HBR_CM2"),
+            "valley-cm01": ("valley", "VLY_CM"), "summit-cm01": ("summit", "SMT_CM")}
 ENGINE = os.environ.get("IMPAX_LAB_DATABASE", "sqlite")
 
 
@@ -55,6 +59,7 @@ def sql_write(cluster, statement):
 
 
 def orthanc(cluster, path):
+    """GET ``path`` of a cluster's first gateway, or of the gateway on a node (a GATEWAYS key)."""
     import json
-    node = CMS[cluster][0]
+    node = cluster if cluster in GATEWAYS else CMS[cluster][0]
     return json.loads(host(node).check_output("curl -s -u impax:lab-gateway-secret http://%s:8042%s" % (node, path)))

@@ -20,6 +20,7 @@ SEVERITY = {IN_SYNC: 0, CORRECTED: 1, DRIFT: 2, ERROR: 3, UNREACHABLE: 4}
 # Exit statuses of the drift_schedule role's runner (documented in docs/operations.md).
 EXIT_STATUS = {IN_SYNC: 0, CORRECTED: 0, DRIFT: 2, UNREACHABLE: 3, ERROR: 1}
 COLOURS = {IN_SYNC: "#2e8b57", CORRECTED: "#1f77b4", DRIFT: "#e67e22", UNREACHABLE: "#c0392b", ERROR: "#c0392b"}
+FILLS = {IN_SYNC: "#e8f5ee", CORRECTED: "#e6f0fa", DRIFT: "#fdf0e3", UNREACHABLE: "#f9e3e1", ERROR: "#f9e3e1"}
 
 
 def worst(statuses):
@@ -139,8 +140,16 @@ def estate_dot(report, plan):
         lines.append("  subgraph %s {" % _q("cluster_" + name))
         label = _q("%s (%s)" % (name, status.replace("_", " ")))
         lines.append('    label=%s; color=%s; penwidth=3; style="rounded";' % (label, _q(COLOURS[status])))
+        # each CM with its gateway's registry status (a cluster may run several gateways, one per CM node)
+        dicom = dict((t["where"], t["status"]) for t in ((report["clusters"].get(name) or {}).get("resources") or {})
+                     .get("dicom", {}).get("targets", []))
+        served = dict((g["cm"], (node, dicom.get(node))) for node, g in (cluster.get("gateways") or {}).items())
         for cm in cluster["connectivity_managers"]:
-            lines.append("    %s [label=%s];" % (_q("%s/%s" % (name, cm)), _q(cm)))
+            node, state = served.get(cm, (None, None))
+            label = cm if node is None else "%s\ngateway on %s%s" % (cm, node, ": " + state.replace("_", " ") if state else "")
+            fill = ', fillcolor="%s"' % FILLS[state] if state in FILLS else ""
+            # a real line break in the label is DOT's \n
+            lines.append("    %s [label=%s%s];" % (_q("%s/%s" % (name, cm)), _q(label).replace("\n", "\\n"), fill))
         if not cluster["connectivity_managers"]:
             lines.append("    %s [label=%s];" % (_q("%s/" % name), _q(name)))
         lines.append("  }")

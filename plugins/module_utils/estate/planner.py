@@ -179,7 +179,7 @@ def sources(estate, cluster, shared=None):
 
 
 def _role_node(cluster, setting, role):
-    """The node that serves a cluster's ``setting`` (database, gateway): named in the settings or the first with ``role``."""
+    """The node that serves a cluster's ``setting`` (database): named in the settings or the first with ``role``."""
     named = (cluster["settings"].get(setting) or {}).get("host")
     nodes = sorted(cluster["nodes"], key=lambda n: n["hostname"])
     if named and any(n["hostname"] == named for n in nodes):
@@ -247,34 +247,61 @@ def permission_summary(entries, registry):
 
 
 def gateway_modalities(cluster, entries, inbound=None):
-    """The cluster's DICOM gateway registry, from its Network Management entries (docs/targets.md).
+    """The registry every DICOM gateway of the cluster holds, from its Network Management entries (docs/targets.md).
 
-    Every node the gateway talks to except the cluster's own CMs (the gateway is that CM), by AE title and host
-    name, with the least each needs (``permissions``): ``inbound`` gives, per other cluster, the flags it sets
-    towards this one.
+    Every node the gateways talk to except the cluster's own CMs (each gateway is one of them; ``gateways`` adds
+    the others), by AE title and host name, with the least each needs (``permissions``): ``inbound`` gives, per
+    other cluster, the flags it sets towards this one.
     """
-    registry = []
-    for entry in entries:
-        if entry["kind"] == "connectivity_manager" and entry["home_cluster"] == cluster:
-            continue
-        rights = permissions(entry, (inbound or {}).get(entry["home_cluster"]))
-        registry.append({
-            "name": entry["ae_title"],
-            "ae_title": entry["ae_title"],
-            "host": entry["host"],
-            "port": entry["port"],
-            "manufacturer": "AgfaImpax" if entry["kind"] == "connectivity_manager" else "Generic",
-            "allow_echo": rights["echo"],
-            "allow_find": rights["find"],
-            "allow_get": False,  # IMPAX retrieves with C-MOVE
-            "allow_move": rights["move"],
-            "allow_store": rights["store"],
-            "allow_find_worklist": False,
-            "allow_n_action": rights["commit"],
-            "allow_event_report": rights["commit"],
-            "allow_transcoding": True,
-        })
-    return registry
+    return [_registry_entry(entry, permissions(entry, (inbound or {}).get(entry["home_cluster"])))
+            for entry in entries if not (entry["kind"] == "connectivity_manager" and entry["home_cluster"] == cluster)]
+
+
+def _registry_entry(entry, rights):
+    return {
+        "name": entry["ae_title"],
+        "ae_title": entry["ae_title"],
+        "host": entry["host"],
+        "port": entry["port"],
+        "manufacturer": "AgfaImpax" if entry["kind"] == "connectivity_manager" else "Generic",
+        "allow_echo": rights["echo"],
+        "allow_find": rights["find"],
+        "allow_get": False,  # IMPAX retrieves with C-MOVE
+        "allow_move": rights["move"],
+        "allow_store": rights["store"],
+        "allow_find_worklist": False,
+        "allow_n_action": rights["commit"],
+        "allow_event_report": rights["commit"],
+        "allow_transcoding": True,
+    }
+
+
+# a CM of the same cluster: the CMs share the cluster's database, so they only need to answer each other's C-ECHO
+SIBLING_RIGHTS = {"echo": True, "find": False, "move": False, "store": False, "commit": False}
+
+
+def gateways(name, connections, entries, registry, all_gateways, addresses, targets):
+    """{node: gateway} of one cluster: each CM node's gateway with its registry (the cluster's, plus its sibling
+    CMs for C-ECHO), its peers (every other cluster's gateways) and what it verifies (every CM of the other
+    clusters and its siblings)."""
+    siblings = [e for e in entries if e["kind"] == "connectivity_manager" and e["home_cluster"] == name]
+    result = {}
+    for node, connection in sorted(connections.items()):
+        checked = [cm for cm in targets if cm["ae_title"] != connection["ae_title"]]
+        result[node] = dict(
+            connection,
+            modalities=registry + [_registry_entry(e, SIBLING_RIGHTS) for e in siblings
+                                   if e["ae_title"] != connection["ae_title"]],
+            peers=[{"name": other if len(theirs) == 1 else "%s_%s" % (other, gateway["ae_title"]),
+                    "node": peer, "url": gateway["url"]}
+                   for other, theirs in sorted(all_gateways.items()) if other != name
+                   for peer, gateway in sorted(theirs.items())],
+            verify_targets=[{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"],
+                             "cluster": cm["cluster"]} for cm in checked],
+            # where the controller's second opinion reaches them (their lines of the cluster's hosts table)
+            verify_addresses=dict((cm["host"], addresses[cm["host"]]) for cm in checked if cm["host"] in addresses),
+        )
+    return result
 
 
 def digest(value):
@@ -368,7 +395,8 @@ def _plan_clusters(estate, supersets):
     shared_stations = station_entries(estate)
     shared_sources = source_entries(estate)
     shared = rules.shared_tables(estate)
-    gateways = dict((name, _role_node(cluster, "gateway", "connectivity_manager")) for name, cluster in estate.clusters.items())
+    connections = dict((name, rules.gateway_connections(cluster)[0]) for name, cluster in estate.clusters.items())
+    all_cms = sorted(estate.all_cms(), key=lambda c: c["ae_title"])
     addresses = {}
     for entry in table:
         addresses.setdefault(entry["hostname"], entry["ip"])  # a node's first line: its IPv4 address when it has both
@@ -387,30 +415,23 @@ def _plan_clusters(estate, supersets):
         links = dict((other, rules.link_flags(estate, name, other)) for other in sorted(estate.clusters) if other != name)
         registry = gateway_modalities(name, nm, dict((other, rules.link_flags(estate, other, name))
                                                      for other in estate.clusters if other != name))
-        targets = [cm for cm in sorted(estate.all_cms(), key=lambda c: c["ae_title"]) if cm["cluster"] != name]
         clusters[name] = {
             "membership": "linked",
             "nodes": sorted(n["hostname"] for n in cluster["nodes"]),
             "database_node": _role_node(cluster, "database", "database"),
-            "gateway_node": _role_node(cluster, "gateway", "connectivity_manager"),
+            # one DICOM gateway per CM node (rules.gateway_connections), each with the registry it holds
+            "gateways": gateways(name, connections[name], nm, registry, connections, addresses, all_cms),
             "nodes_by_role": dict((r, sorted(h)) for r, h in sorted(roles.items())),
             "connectivity_managers": sorted(cm["station_name"] for cm in cluster["cms"]),
             "cm_ae_titles": sorted(cm["ae_title"] for cm in cluster["cms"]),
-            "verify_targets": [{"name": cm["ae_title"], "ae_title": cm["ae_title"], "host": cm["host"], "port": cm["port"],
-                                "cluster": cm["cluster"]} for cm in targets],
             # a modality of this cluster: every other gateway registers it to store only, so its C-FIND must be refused
             "verify_refused_as": next((st["ae_title"] for st in sorted(cluster["stations"], key=lambda s: s["ae_title"])
                                        if rules.is_source(st)), None),
-            # where the controller's second opinion reaches them (their lines of this cluster's hosts table)
-            "verify_addresses": dict((cm["host"], addresses[cm["host"]]) for cm in targets if cm["host"] in addresses),
             "links": links,
             "network_management": nm,
-            "gateway_modalities": registry,
             "gateway_permissions": permission_summary(nm, registry),
             # the clusters this one queries and retrieves from (verify_links finds and retrieves a study there)
             "queries": sorted(other for other, flags in links.items() if _queries(flags)),
-            "peer_gateways": [{"cluster": other, "node": node} for other, node in sorted(gateways.items())
-                              if other != name and node],
             "sources": sources(estate, name, shared_sources),
             "mappings": tables,
             "mapping_tables": sorted(tables),

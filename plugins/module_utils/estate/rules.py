@@ -12,6 +12,7 @@ live state of a node: the hosts module enforces them on the target.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate import mapping, schema
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem
@@ -474,14 +475,107 @@ def rule_topology(estate):
                    None, "impax_estate", "impax_estate.patient_identity")
     for name, cluster in sorted(estate.clusters.items()):
         hosts = set(n["hostname"] for n in cluster["nodes"])
-        for setting in ("database", "gateway"):
-            named = (cluster["settings"].get(setting) or {}).get("host")
-            if named and named not in hosts:
-                estate.add("ICL106", "impax_cluster.%s.host names %r, which is not a node of cluster %s"
-                           % (setting, named, name), name, "impax_cluster", "impax_cluster.%s.host" % setting)
+        named = (cluster["settings"].get("database") or {}).get("host")
+        if named and named not in hosts:
+            estate.add("ICL106", "impax_cluster.database.host names %r, which is not a node of cluster %s"
+                       % (named, name), name, "impax_cluster", "impax_cluster.database.host")
         if cluster["settings"].get("cc_objects") and not cluster["settings"].get("archives_to_idc"):
             estate.add("ICL039", "cluster %s enables cc objects but does not archive to an IMPAX Data Center" % name,
                        name, "impax_cluster", "impax_cluster.cc_objects")
+
+
+# -- DICOM gateways: one per Connectivity Manager node (KB 10665: every CM is a linked endpoint) -----
+def gateway_connections(cluster):
+    """({node: gateway}, problems) of a cluster's DICOM gateways, one per CM node (docs/inventory.md, "Gateways").
+
+    A CM's own ``gateway`` wins. Else ``impax_cluster.gateway`` serves the CM on its ``host`` (or the cluster's
+    only CM node), and each other CM node gets the same scheme, port and CA on its own host name. With no gateway
+    setting at all the cluster has none. A gateway: ``{cm, ae_title, port, url, ca_path, validate_certs}``;
+    a problem: ``(var, path, message)``.
+    """
+    shared = cluster["settings"].get("gateway") or {}
+    cms = sorted(cluster["cms"], key=lambda c: c["ae_title"])
+    cm_hosts = sorted(set(cm["host"] for cm in cms))
+    nodes = set(n["hostname"] for n in cluster["nodes"])
+    gateways, problems = {}, []
+    if shared.get("host") and shared["host"] not in nodes:
+        problems.append(("impax_cluster", "impax_cluster.gateway.host", "impax_cluster.gateway.host names %r, which "
+                         "is not a node of cluster %s" % (shared["host"], cluster["name"])))
+    elif len(cm_hosts) > 1 and shared.get("url") and shared.get("host") and shared["host"] not in cm_hosts:
+        problems.append(("impax_cluster", "impax_cluster.gateway.host", "impax_cluster.gateway.host names %r, which "
+                         "runs none of the cluster's %d Connectivity Managers: give each CM its own gateway "
+                         "(impax_connectivity_managers[].gateway)" % (shared["host"], len(cms))))
+    if "url" in shared or shared.get("host"):
+        problem = _gateway_url_problem(shared.get("url"))
+        if problem:  # said once, at the cause: every CM it would serve is left without a gateway
+            problems.append(("impax_cluster", "impax_cluster.gateway.url", "impax_cluster.gateway: %s" % problem))
+            shared = {}
+    for cm in cms:
+        own = cm.get("gateway")
+        if own:
+            where, connection, node = (cm["var"], cm["path"] + ".gateway"), own, own.get("host") or cm["host"]
+            problem = _gateway_url_problem(own.get("url"))
+            if problem:
+                problems.append((where[0], where[1] + ".url", "the DICOM gateway of %s: %s" % (cm["station_name"], problem)))
+                continue
+        elif shared.get("url"):
+            where = ("impax_cluster", "impax_cluster.gateway")
+            if shared.get("host") == cm["host"] or len(cm_hosts) == 1:
+                connection, node = shared, shared.get("host") or cm["host"]
+            else:
+                connection, node = dict(shared, url=_url_on_host(shared["url"], cm["host"])), cm["host"]
+        else:
+            continue
+        if node not in nodes:
+            problems.append((where[0], where[1] + (".host" if connection.get("host") else ""),
+                             "the DICOM gateway of %s runs on %r, which is not a node of cluster %s (set gateway.host "
+                             "to the node that reaches it)" % (cm["station_name"], node, cluster["name"])))
+            continue
+        if node in gateways:
+            if gateways[node]["url"] != connection["url"] or not own:
+                problems.append((where[0], where[1], "%s and %s would share the DICOM gateway on %s: a node runs one "
+                                 "gateway, with one AE title; give %s a gateway of its own node (gateway.host)"
+                                 % (gateways[node]["cm"], cm["station_name"], node, cm["station_name"])))
+            continue
+        gateways[node] = {"cm": cm["station_name"], "ae_title": cm["ae_title"], "port": cm["port"],
+                          "url": connection["url"].rstrip("/"), "ca_path": connection.get("ca_path"),
+                          "validate_certs": connection.get("validate_certs", True) is not False}
+    return gateways, problems
+
+
+def _url_on_host(url, host):
+    parts = urlsplit(url)
+    netloc = host + (":%d" % parts.port if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _gateway_url_problem(url):
+    if not url:
+        return "no url (the gateway's REST API, for example https://cm01.example.org:8042)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # pylint: disable=pointless-statement  (raises on a port that is not a number)
+    except ValueError as exc:
+        return "url %r is not a URL (%s)" % (url, exc)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "url %r must be http:// or https:// with a host name" % url
+    if parts.username or parts.password:
+        return "url %r carries credentials: give them as impax_gateway_username/impax_gateway_password " \
+               "(vaulted), which never enter the plan or its files" % re.sub(r"//[^@/]*@", "//***@", url)
+    if parts.query or parts.fragment:
+        return "url %r has a query or fragment; give the API's base URL" % url
+    return None
+
+
+def rule_gateways(estate):
+    for name, cluster in sorted(estate.clusters.items()):
+        gateways, problems = gateway_connections(cluster)
+        for var, path, message in problems:
+            estate.add("ICL109", message, name, var, path)
+        if cluster["cms"] and not gateways and not problems:
+            estate.add("ICL109", "cluster %s names no DICOM gateway (impax_cluster.gateway or a CM's gateway): its "
+                       "links are written to its database but not pushed to a gateway nor verified live" % name,
+                       name, "impax_cluster", "impax_cluster.gateway", severity="info")
 
 
 # -- Mappings: rules 17 to 24 -------------------------------------------------------------
@@ -581,6 +675,7 @@ def analyse_mappings(estate, structural=True):
 
 
 RULES = (rule_hosts, rule_ae_titles, rule_kept, rule_connectivity_managers, rule_sources, rule_linking, rule_topology,
+         rule_gateways,
          rule_specialty_catalog, rule_own_tables)
 
 

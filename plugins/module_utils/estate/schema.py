@@ -93,6 +93,15 @@ ESTATE_SPEC = dict(
     max_deletions=dict(type="int"),
 )
 
+# How the collection reaches a DICOM gateway's REST API (credentials: impax_gateway_username/password, never here)
+GATEWAY_SPEC = dict(
+    url=dict(type="str"),
+    # the inventory node Ansible runs the gateway's tasks on (default: the CM's host)
+    host=dict(type="str"),
+    ca_path=dict(type="str"),
+    validate_certs=dict(type="bool", default=True),
+)
+
 CLUSTER_SPEC = dict(
     name=dict(type="str", required=True),
     description=dict(type="str"),
@@ -109,7 +118,8 @@ CLUSTER_SPEC = dict(
     links=dict(type="dict"),
     station_containers=dict(type="list", elements="str", default=[]),
     database=dict(type="dict"),
-    gateway=dict(type="dict"),
+    # the gateway of a one-CM cluster; with several CMs, the pattern of the others' (same scheme and port)
+    gateway=dict(type="dict", options=GATEWAY_SPEC),
     change_windows=dict(type="list", elements="dict", options=CHANGE_WINDOW_SPEC, default=[]),
     drift_policy=dict(type="dict", options=DRIFT_POLICY_SPEC),
     keep=dict(type="dict", options=KEEP_SPEC),
@@ -135,6 +145,8 @@ CM_SPEC = dict(
     his_notifications=dict(type="list", elements="str", choices=HIS_NOTIFICATIONS, default=[]),
     third_party_peers=dict(type="list", elements="str", default=[]),
     validation_level=dict(type="str", choices=VALIDATION_LEVELS, default="WARN"),
+    # this CM's own DICOM gateway connection (default: from impax_cluster.gateway, see docs/inventory.md)
+    gateway=dict(type="dict", options=GATEWAY_SPEC),
 )
 
 HIS_VERIFICATION_SPEC = dict(

@@ -26,7 +26,7 @@ import time
 import urllib.request
 import base64
 
-NS_PREFIX = "il-"
+NS_PREFIX = "il"  # the lab inventory's; another estate's lab names its own (impax_lab_prefix)
 STATE = "state.json"
 
 
@@ -47,11 +47,16 @@ class Lab(object):
         self.spec = spec
         self.dir = spec["lab_dir"]
         self.run = os.path.join(self.dir, "run")
+        self.prefix = spec.get("prefix") or NS_PREFIX
         self.changes = []
 
     # -- helpers ------------------------------------------------------------------------
     def ns(self, node):
-        return NS_PREFIX + node["name"]
+        return "%s-%s" % (self.prefix, node["name"])
+
+    def link(self, index):
+        """The host end of a node's veth pair: named by the lab's prefix, so two labs' links never collide."""
+        return "%sv%d" % (self.prefix, index)
 
     def changed(self, what):
         self.changes.append(what)
@@ -226,7 +231,7 @@ class Lab(object):
         if ns not in sh("ip", "netns", "list").stdout.split():
             sh("ip", "netns", "add", ns)
             self.changed("namespace %s" % ns)
-        outside = "ilv%d" % index
+        outside = self.link(index)
         if sh("ip", "link", "show", outside, check=False).returncode != 0:
             sh("ip", "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", ns)
             sh("ip", "link", "set", outside, "master", self.spec["bridge"])
@@ -234,7 +239,8 @@ class Lab(object):
             self.changed("link %s" % outside)
         inside = sh("ip", "-o", "addr", "show", "dev", "eth0", ns=ns, check=False).stdout
         if node["ip"] + "/" not in inside:
-            sh("ip", "addr", "add", node["ip"] + "/24", "dev", "eth0", ns=ns)
+            length = ipaddress.ip_interface(self.spec["bridge_cidr"]).network.prefixlen  # the lab's range, as given
+            sh("ip", "addr", "add", "%s/%d" % (node["ip"], length), "dev", "eth0", ns=ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
             sh("ip", "link", "set", "eth0", "up", ns=ns)
             self.changed("address of %s" % node["name"])
@@ -339,8 +345,13 @@ class Lab(object):
         """The SQLite file always (it is cheap); a PostgreSQL server too when the lab asks for it."""
         db = node["database"]
         self._sqlite(node, db)
-        if self.spec["database"] == "postgresql":
+        if self._engine(db) == "postgresql":
             self._postgresql(node, db)
+
+    def _engine(self, db):
+        """The cluster's engine (impax_cluster.database.engine): an estate may mix them; the lab's switch (make
+        lab-up DB=postgresql) turns every database node's PostgreSQL on."""
+        return "postgresql" if self.spec["database"] == "postgresql" else db.get("engine") or "sqlite"
 
     def _sqlite(self, node, db):
         if os.path.exists(db["path"]):
@@ -434,7 +445,7 @@ class Lab(object):
             if ns in listed:
                 _retry(functools.partial(sh, "ip", "netns", "delete", ns))  # a process may still be leaving it
                 self.changed("namespace %s" % ns)
-            _delete_link("ilv%d" % index)
+            _delete_link(self.link(index))
             etc = os.path.join("/etc/netns", ns)
             if os.path.isdir(etc):
                 shutil.rmtree(etc)
@@ -487,7 +498,7 @@ class Lab(object):
     def _database_status(self, node):
         db = node["database"]
         try:
-            if self.spec["database"] == "postgresql":
+            if self._engine(db) == "postgresql":
                 import psycopg
                 with psycopg.connect(host=node["ip"], port=5432, dbname=db["name"], user=self.spec["database_username"],
                                      password=self.spec["database_password"], connect_timeout=3) as conn:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from labhost import CMS, NODES, ROOT, host, orthanc, sql  # noqa: E402
+from labhost import CMS, GATEWAYS, NODES, ROOT, host, orthanc, sql  # noqa: E402
 
 BIN = os.path.join(ROOT, ".venv", "bin")
 
@@ -34,7 +34,7 @@ COLUMNS = {
 
 
 def state_digest():
-    """One hash over every target: the nine hosts files, three databases, three Orthanc registries."""
+    """One hash over every target: the ten hosts files, three databases, four Orthanc registries."""
     parts = {}
     for node in NODES:
         parts["hosts:" + node] = host(node).file("/etc/hosts").content_string
@@ -42,7 +42,8 @@ def state_digest():
         "CAST(%s AS TEXT)" % c for c in COLUMNS[t]), t) for t in COLUMNS)
     for cluster in CMS:
         parts["db:" + cluster] = sorted(map(str, sql(cluster, union)))
-        parts["orthanc:" + cluster] = [orthanc(cluster, "/modalities?expand"), orthanc(cluster, "/peers?expand")]
+    for node in GATEWAYS:
+        parts["orthanc:" + node] = [orthanc(node, "/modalities?expand"), orthanc(node, "/peers?expand")]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

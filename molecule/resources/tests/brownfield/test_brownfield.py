@@ -29,6 +29,7 @@ def test_stale_station_is_removed_everywhere():
     assert sql("harbor", "SELECT ae_title FROM network_station WHERE ae_title = 'HBR_CR_OLD'") == []
     assert sql("harbor", "SELECT ae_title FROM source_station WHERE ae_title = 'HBR_CR_OLD'") == []
     assert "HBR_CR_OLD" not in orthanc("harbor", "/modalities")
+    assert "HBR_CR_OLD" not in orthanc("harbor-cm02", "/modalities")  # the second campus's gateway had it too
 
 
 def test_registered_station_is_corrected_not_duplicated():

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from labhost import CMS, NODES, ROOT, host, orthanc, plan, sql  # noqa: E402
+from labhost import CMS, GATEWAYS, NODES, ROOT, host, orthanc, plan, sql  # noqa: E402
 
 REPORTS = os.path.join(ROOT, "build", "molecule", os.environ.get("MOLECULE_SCENARIO_NAME", "default"))
 
@@ -32,7 +32,7 @@ def test_hosts_block_identical_and_every_cm_resolves(node):
     block = text[text.index("# BEGIN impax.cluster_link managed block"):text.index("# END impax.cluster_link managed block")]
     reference = host("harbor-cm01").file("/etc/hosts").content_string
     assert block in reference
-    for cm_host, _ae in CMS.values():
+    for cm_host in GATEWAYS:
         assert host(node).run("getent hosts %s" % cm_host).rc == 0
 
 
@@ -54,19 +54,20 @@ def test_databases_hold_the_plan():
 
 def test_gateways_hold_the_plan():
     estate = plan()
-    for cluster in CMS:
-        assert sorted(orthanc(cluster, "/modalities")) == sorted(m["name"] for m in estate["clusters"][cluster]["gateway_modalities"])
+    for node, (cluster, unused) in GATEWAYS.items():
+        gateway = estate["clusters"][cluster]["gateways"][node]
+        assert sorted(orthanc(node, "/modalities")) == sorted(m["name"] for m in gateway["modalities"])
 
 
-@pytest.mark.parametrize("source", sorted(CMS))
+@pytest.mark.parametrize("source", sorted(GATEWAYS))
 def test_c_echo_matrix_is_green(source):
-    cm_host, calling = CMS[source]
-    for target, (target_host, ae) in CMS.items():
+    calling = GATEWAYS[source][1]
+    for target, (unused, ae) in GATEWAYS.items():  # every other CM, its own cluster's second one too
         if target == source:
             continue
-        out = host(cm_host).run("curl -s -o /dev/null -w '%%{http_code}' -u impax:lab-gateway-secret -X POST "
-                                "-d '{}' http://%s:8042/modalities/%s/echo" % (cm_host, ae))
+        out = host(source).run("curl -s -o /dev/null -w '%%{http_code}' -u impax:lab-gateway-secret -X POST "
+                               "-d '{}' http://%s:8042/modalities/%s/echo" % (source, ae))
         assert out.stdout.strip() == "200", (source, target, out.stdout, out.stderr)
         # and an independent client, dcmtk's echoscu, from the source node by host name
-        echo = host(cm_host).run("echoscu -aet %s -aec %s %s 104" % (calling, ae, target_host))
+        echo = host(source).run("echoscu -aet %s -aec %s %s 104" % (calling, ae, target))
         assert echo.rc == 0, echo.stderr

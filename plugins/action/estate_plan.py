@@ -113,11 +113,13 @@ def by_reference(plan):
     """The plan without what the plan file and the slices hold: handing tens of MB to every later task costs
     seconds. The findings beyond the first FINDINGS_KEPT (errors first) too - thousands of shadowing warnings
     are MBs."""
+    def slim_cluster(cluster):
+        gateways = dict((node, dict((k, v) for k, v in gateway.items() if k not in BY_REFERENCE_GATEWAY))
+                        for node, gateway in cluster["gateways"].items())
+        return dict(((k, v) for k, v in cluster.items() if k not in BY_REFERENCE), gateways=gateways)
+
     slim = dict(((k, v) for k, v in plan.items() if k not in BY_REFERENCE_TOP),
-                clusters=dict((name, dict(((k, v) for k, v in cluster.items() if k not in BY_REFERENCE), gateways=dict(
-                    (node, dict((k, v) for k, v in gateway.items() if k not in BY_REFERENCE_GATEWAY))
-                    for node, gateway in cluster["gateways"].items())))
-                              for name, cluster in plan["clusters"].items()))
+                clusters=dict((name, slim_cluster(cluster)) for name, cluster in plan["clusters"].items()))
     if len(slim["findings"]) > FINDINGS_KEPT:
         slim["findings_left_out"] = len(slim["findings"]) - FINDINGS_KEPT
         slim["findings"] = slim["findings"][:FINDINGS_KEPT]

@@ -90,8 +90,8 @@ class ActionModule(ControllerAction):
                     rows += verify.get("echo", []) + verify.get("find", []) + verify.get("retrieve", [])
             if rows:
                 # a broken pair by its source CM and target (the gateways' rows say source -> target)
-                stages["verify"] = {"checks": len(rows), "broken": ["%s -> %s" % (r["source"], r["target"])
-                                                                     for r in rows if r["status"] != "ok"]}
+                broken = ["%s -> %s" % (r["source"], r["target"]) for r in rows if r["status"] != "ok"]
+                stages["verify"] = {"checks": len(rows), "broken": broken}
             else:
                 stages["verify"] = {"checks": 0, "broken": [], "summary": "not run"}
             if cluster.get("membership") == "leaving":

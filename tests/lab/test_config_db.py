@@ -414,7 +414,7 @@ def test_config_database_from_plan_slices(lab_postgresql, engine, tmp_path):
     assert before["network_management"] and before["mappings"]["body_part"], "the lab's harbor has rows to start with"
     wanted = dict(network_management=before["network_management"] + [LINKED_CM], sources=before["sources"] + [SOURCE],
                   gateways={}, mappings={"body_part": before["mappings"]["body_part"],
-                                                   "specialty": before["mappings"]["specialty"] + [ROW]})
+                                         "specialty": before["mappings"]["specialty"] + [ROW]})
     refs = write_slices({"hosts_table": [], "clusters": {"harbor": wanted}}, str(tmp_path))["harbor"]
     hand_made = dict(LINKED_CM, ae_title="HAND_MADE", station_name="HAND_MADE")
     args = dict(state="overridden", network_management={"from_plan": refs["network_management"], "protected": ["HAND_MADE"]},

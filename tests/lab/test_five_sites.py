@@ -48,9 +48,9 @@ def estate():
     yield rollout, seconds
     down, unused = five("playbooks/lab_down.yml")
     assert down.returncode == 0, down.stdout[-4000:]
-    leftovers = [line for line in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.splitlines()
+    leftovers = [line for line in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout.splitlines()
                  if re.search(r": (impaxlab5|i5v\d+)[:@]", line)]
-    namespaces = [ns for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+    namespaces = [ns for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
                   if ns.startswith("i5-")]
     assert not leftovers and not namespaces and not os.path.exists(LAB_DIR), (leftovers, namespaces)
 

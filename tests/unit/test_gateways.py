@@ -139,8 +139,8 @@ def test_a_cluster_without_any_gateway_setting_is_told_its_links_are_not_verifie
 def test_a_one_node_cluster_is_its_own_cm_gateway_and_database():
     raw = base()
     b = raw["clusters"]["b"]
-    b["nodes"] = [{"hostname": "b-cm", "ip": "10.2.0.10", "roles": ["connectivity_manager", "application", "database",
-                                                                       "archive", "curator"]}]
+    every_role = ["connectivity_manager", "application", "database", "archive", "curator"]
+    b["nodes"] = [{"hostname": "b-cm", "ip": "10.2.0.10", "roles": every_role}]
     b["vars"]["impax_cluster"]["gateway"] = {"url": "http://b-cm:8042"}
     plan = plan_estate(raw)
     assert plan["valid"], rules_of(plan, "error")

@@ -554,10 +554,10 @@ def _gateway_url_problem(url):
         return "no url (the gateway's REST API, for example https://cm01.example.org:8042)"
     try:
         parts = urlsplit(url)
-        parts.port  # pylint: disable=pointless-statement  (raises on a port that is not a number)
+        port = parts.port  # raises on a port that is not a number, or outside 0 to 65535
     except ValueError as exc:
         return "url %r is not a URL (%s)" % (url, exc)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
         return "url %r must be http:// or https:// with a host name" % url
     if parts.username or parts.password:
         return "url %r carries credentials: give them as impax_gateway_username/impax_gateway_password " \

@@ -267,7 +267,7 @@ def leaving_inventory(tmp_path, cluster):
 def names_in(state):
     """Every AE title and host name a cluster's state refers to."""
     aes = set(e["ae_title"] for key in ("network_management", "sources") for e in state[key])
-    aes |= set(m["ae_title"] for m in state["dicom"]["modalities"])
+    aes |= set(m["ae_title"] for gateway in state["gateways"].values() for m in gateway["modalities"])
     hosts = set(e["hostname"] for entries in state["hosts"].values() for e in entries)
     return aes, hosts
 
@@ -298,7 +298,7 @@ def test_a_cluster_leaves_the_estate_and_rejoins(lab, tmp_path):
     assert predicted == converged, "the unlinking did exactly what check mode predicted"
     assert converged["harbor"]["network_management"]["changed"] and converged["valley"]["source_manager"]["changed"]
     assert "valley (leaving the estate: unlinked, on its own)" in leave.stdout
-    assert "identical on 6 nodes of linked estate" in leave.stdout and "identical on 3 nodes of valley" in leave.stdout
+    assert "identical on 7 nodes of linked estate" in leave.stdout and "identical on 3 nodes of valley" in leave.stdout
     alone = snapshot(folder, "leaving")
     for name in ("harbor", "summit"):
         aes, hosts = names_in(alone[name])
@@ -353,7 +353,8 @@ def add_research_workstation_by_hand():
 def research_in(state):
     """Where harbor's state holds the research workstation."""
     return sorted(where for where, items in (("network_management", state["network_management"]),
-                                             ("sources", state["sources"]), ("dicom", state["dicom"]["modalities"]))
+                                             ("sources", state["sources"]),
+                                             ("dicom", state["gateways"]["harbor-cm01"]["modalities"]))
                   if any(item["ae_title"] == RESEARCH for item in items))
 
 

@@ -60,7 +60,7 @@ def test_every_linked_pair_retrieves_the_others_prior_and_keeps_no_copy(rolled_o
                     (source, target)
     flat = " ".join(rolled_out.split())  # the callback wraps long lines
     assert re.search(r"gateway of summit \(SMT_CM on summit-cm01\): may store HBR_CM, HBR_CM2, VLY_CM, \d+ modalities; "
-                     r"query HBR_CM, HBR_CM2, VLY_CM", flat), \
+                     r"query HBR_CM, HBR_CM2, HBR_READ1, VLY_CM", flat), \
         rolled_out[-4000:]
 
 

@@ -171,3 +171,21 @@ def test_a_second_run_changes_nothing_and_the_drift_check_finds_the_estate_in_sy
     with open(tmp_path / "drift-five-sites.json") as handle:
         report = json.load(handle)
     assert [t["where"] for t in report["clusters"]["metro"]["resources"]["dicom"]["targets"]] == ["metro-cm01", "metro-cm02"]
+
+
+def test_the_projects_own_lab_comes_and_goes_beside_it_without_touching_it(estate):
+    from labutil import lab_is_up
+    if lab_is_up():
+        pytest.skip("the project's lab is up already (make lab-down first)")
+    before = dict((node, rest(node, "GET", "/modalities")) for node in GATEWAYS)
+    up, unused = playbook("playbooks/lab_up.yml")  # inventories/lab: impaxlab0, 10.201.0.0/24, il-<node>
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
+        assert {"il-harbor-cm01", "i5-metro-cm01"} <= set(namespaces)
+    finally:
+        down, unused = playbook("playbooks/lab_down.yml")
+    assert down.returncode == 0, down.stdout[-3000:]
+    # the five-site lab is untouched: every node answers, every gateway holds what it held
+    assert dict((node, rest(node, "GET", "/modalities")) for node in GATEWAYS) == before
+    assert all(hosts_file(node) for node in NODES)

@@ -131,7 +131,7 @@ def check_status_and_ssh():
                            "ansible.builtin.ping"], cwd=ROOT, env=environ(), capture_output=True, text=True,
                           timeout=120, check=False)
     assert ping.returncode == 0, ping.stdout + ping.stderr
-    assert ping.stdout.count("ping: pong") == 9
+    assert ping.stdout.count("ping: pong") == len(NODES)
     # each node resolves its own name through its own /etc/hosts (the machine's file does not have it)
     own = subprocess.run([os.path.join(BIN, "ansible"), "-i", "inventories/lab", "impax_clusters", "-m",
                           "ansible.builtin.command", "-a", "getent hosts {{ inventory_hostname }}"], cwd=ROOT,

@@ -145,7 +145,16 @@ class ActionModule(ControllerAction):
                                     "under it (see docs/inventory.md)" % args["clusters_group"])
         hostvars = task_vars["hostvars"]
         inventory_dir = hostvars[hosts[0]].get("inventory_dir")
-        raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd())
+        templars = {}
+
+        def render(host, leaf):
+            """One connection-setting leaf templated with the host's variables (nothing else of the estate is)."""
+            if host not in templars:  # the host's own variables as the inventory has them, over the play's
+                templars[host] = self._templar.copy_with_new_env(
+                    available_variables=dict(task_vars, **hostvars.raw_get(host)))
+            return templars[host].template(leaf)
+
+        raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd(), render=render)
         plan = plan_estate(raw, structural=args["structural_shadowing"], strict=args["strict"])
 
         if args["plan_file"]:

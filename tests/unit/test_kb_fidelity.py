@@ -287,8 +287,8 @@ def test_archive_in_a_cluster_leaving_the_estate_is_dropped_with_a_note():
 
 # -- hostile values of the new fields: refused at the field, nothing planned -------------------------------------
 @pytest.mark.parametrize("where,value,rule", [
-    ("archive_in", True, "ICL106"),                      # YAML yes: no such cluster
-    ("archive_in", "{{ lookup('pipe', 'id') }}", "ICL106"),  # a template marker is data, never rendered
+    ("archive_in", True, "ICL101"),                      # YAML yes: not a list
+    ("archive_in", "{{ lookup('pipe', 'id') }}", "ICL101"),  # text, not a list (and never rendered)
     ("archive_in", ["x" * 100000], "ICL106"),            # huge value
     ("archive_in", {"b": 1}, "ICL101"),                  # wrong type
     ("archive_inn", ["b"], "ICL101"),                    # typo

@@ -43,39 +43,85 @@ def plain(value):
     return value
 
 
-class _NeedsTemplating(Exception):
-    pass
+# Estate data is data: it is read as the files hold it and never templated (a lookup in a station's host name
+# would run on the controller). Only the connection settings a site builds from its own variables - paths and
+# URLs - are templated, each on its own: (variable, key, ...) prefixes; None matches any list index.
+TEMPLATED = (("impax_cluster", "database"), ("impax_cluster", "gateway"), ("impax_connectivity_managers", None, "gateway"))
+MARKERS = ("{{", "{%", "{#")
 
 
-def _untemplated(value):
-    """``plain(value)`` when templating the raw value could not change it (plain data, no Jinja anywhere).
+def _templated_here(path):
+    return any(len(path) >= len(prefix) and all(p is None or p == k for p, k in zip(prefix, path)) for prefix in TEMPLATED)
 
-    Raises _NeedsTemplating otherwise - Jinja, a vaulted value, an object of another kind. One walk does both.
-    """
+
+def _marked(value, path, found):
+    """Collect the paths of strings with template markers, and of values that are not plain data (vault), in
+    ``value``; True when ``value`` is plain data without any."""
     if isinstance(value, dict):
-        return dict((_untemplated(k), _untemplated(v)) for k, v in value.items())
+        return all([_marked(v, path + (k,), found) for k, v in value.items()])
     if isinstance(value, (list, tuple)):
-        return [_untemplated(v) for v in value]
+        return all([_marked(v, path + (i,), found) for i, v in enumerate(value)])
     if isinstance(value, str):
-        if "{{" in value or "{%" in value or "{#" in value:
-            raise _NeedsTemplating()
-        return str.__str__(value)
+        if any(marker in value for marker in MARKERS):
+            found.append((path, value))
+            return False
+        return True
     if value is None or isinstance(value, (bool, int, float)):
-        return plain(value)
-    raise _NeedsTemplating()
+        return True
+    found.append((path, None))  # a vaulted value or another object: Ansible decrypts it, nothing runs
+    return False
 
 
-def _variable(hostvars, host, raw, var):
-    """(value, template-free) of one variable of a host; templated only when it needs to be.
+def _shown(path):
+    text = str(path[0])
+    for key in path[1:]:
+        text += "[%d]" % key if isinstance(key, int) else ".%s" % key
+    return text
 
-    ``raw``: the host's variables from Ansible's ``raw_get``, or None (then everything is templated).
+
+def _variable(hostvars, host, raw, var, problems, cluster=None, render=None):
+    """(value, template-free) of one variable of a host, read as data (``TEMPLATED`` leaves rendered).
+
+    ``raw``: the host's variables from Ansible's ``raw_get``, or None (a plain mapping). ``render(host, leaf)``
+    templates one leaf with the host's variables (the action plugin's templar); without it leaves stay as written.
+    Accessing ``hostvars[host][var]`` would template the whole variable - every lookup in it included - so
+    each leaf is rendered on its own. A template marker outside ``TEMPLATED`` is an ICL110 problem; the value
+    keeps its text (read literally, never run).
     """
-    if isinstance(raw, dict):
-        try:
-            return _untemplated(raw.get(var)), True
-        except _NeedsTemplating:
-            pass
-    return plain(hostvars[host].get(var)), False
+    source = raw if isinstance(raw, dict) else hostvars[host]
+    original = source.get(var)
+    found = []
+    if _marked(original, (var,), found):
+        return plain(original), True
+    value = original
+    for path, text in found:
+        if not _templated_here(path) and text is not None:
+            problems.append({"rule": "ICL110", "cluster": cluster, "var": var, "field": _shown(path),
+                             "message": "%s holds a template marker (%s): estate data is read as written and never "
+                                        "templated; only the connection settings (impax_cluster.database, "
+                                        "impax_cluster.gateway, a CM's gateway) may be built from variables"
+                                        % (_shown(path), _cut(text))})
+            continue
+        if render is not None:  # a connection setting built from variables, or a vaulted value: that leaf only
+            leaf = original
+            for key in path[1:]:
+                leaf = leaf[key]
+            value = _replace(value, path[1:], render(host, leaf))
+    return plain(value), False
+
+
+def _replace(value, path, new):
+    """``value`` with the part at ``path`` replaced by ``new`` (copies along the path only)."""
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replace(value[path[0]], path[1:], new)
+    return copy
+
+
+def _cut(text, size=60):
+    text = str(text)
+    return repr(text if len(text) <= size else text[:size - 3] + "...")
 
 
 def _var_files(base):
@@ -116,14 +162,15 @@ def variable_origins(inventory_dir, groups, relative_to=None):
     return origins
 
 
-def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relative_to=None):
+def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relative_to=None, render=None):
     """Build the raw estate from the variables of the hosts in the clusters group.
 
     ``hostvars``: {host: {var: value}} (Ansible's hostvars, or any mapping);
     ``cluster_hosts``: the hosts of the clusters group.
 
-    Variables without Jinja in them are taken as they are (Ansible's ``raw_get``), not through the
-    templating engine: on a large estate each templating of a station list costs most of a second.
+    Variables are taken as the files hold them (Ansible's ``raw_get``), never through the templating engine
+    (``_variable``): estate data is data, and on a large estate each templating of a station list costs most of
+    a second. ``render(host, leaf)`` templates the connection settings' leaves that need it.
     """
     raw_get = getattr(hostvars, "raw_get", None)
     first_free = {}  # cluster -> {var: the first node's raw value}, for the template-free ones
@@ -133,10 +180,10 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     first_host = {}
     for host in sorted(cluster_hosts):
         raw = raw_get(host) if raw_get else None
-        cluster = _variable(hostvars, host, raw, "impax_cluster")[0]
+        cluster = _variable(hostvars, host, raw, "impax_cluster", [])[0]
         if estate is None:
-            estate = _variable(hostvars, host, raw, "impax_estate")[0]
-            superset = _variable(hostvars, host, raw, "impax_mapping_superset")[0]
+            estate = _variable(hostvars, host, raw, "impax_estate", problems, render=render)[0]
+            superset = _variable(hostvars, host, raw, "impax_mapping_superset", problems, render=render)[0]
         if not isinstance(cluster, dict) or not cluster.get("name"):
             problems.append({"rule": "ICL101", "field": "impax_cluster",
                              "message": "host %s is in the clusters group but no impax_cluster.name applies to it "
@@ -147,22 +194,22 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
         if entry["vars"] is None:
             entry["vars"], first_free[name] = {}, {}
             for var in CLUSTER_VARS:
-                entry["vars"][var], free = _variable(hostvars, host, raw, var)
-                if free:
+                entry["vars"][var], free = _variable(hostvars, host, raw, var, problems, name, render)
+                if free and isinstance(raw, dict):
                     first_free[name][var] = raw.get(var)
             first_host[name] = host
         else:
             for var in sorted(CLUSTER_VARS):
                 if var in first_free[name] and isinstance(raw, dict) and raw.get(var) is first_free[name][var]:
                     continue  # the very same template-free object (one group_vars file): nothing host-specific
-                if _variable(hostvars, host, raw, var)[0] != entry["vars"][var]:
+                if _variable(hostvars, host, raw, var, [], name, render)[0] != entry["vars"][var]:
                     problems.append({"rule": "ICL107", "cluster": name, "field": var,
                                      "message": "%s differs between nodes %s and %s of cluster %s; cluster variables "
                                                 "belong in group_vars/%s, not host_vars"
                                                 % (var, first_host[name], host, name, name)})
         node = {"hostname": host}
         for var, key in NODE_VARS.items():
-            value = _variable(hostvars, host, raw, var)[0]
+            value = _variable(hostvars, host, raw, var, problems, name, render)[0]
             if value is not None:
                 node[key] = value
         entry["nodes"].append(node)

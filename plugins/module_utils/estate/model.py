@@ -23,6 +23,9 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate import s
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 
+# keys that hold credentials, in any connection setting (they have variables of their own)
+CREDENTIAL_KEYS = {"user", "username", "password", "passwd", "pass", "secret", "token", "api_key"}
+
 CLUSTER_VARS = {
     "impax_cluster": ("dict", None),
     "impax_connectivity_managers": ("list", schema.CM_SPEC),
@@ -76,8 +79,9 @@ class Estate(object):
         for path, message in problems:
             self.add("ICL101", message, var="impax_estate", path=path)
         for problem in self.raw.get("problems") or []:
+            where = problem.get("file") or (self.origin(problem.get("cluster"), problem["var"]) if problem.get("var") else None)
             self.findings.add(problem["rule"], problem["message"], cluster=problem.get("cluster"),
-                              field=problem.get("field"), file=problem.get("file"))
+                              field=problem.get("field"), file=where)
         self.settings = estate or {"name": "unnamed", "strict": False, "linking": None,
                                    "cross_cluster_external_search": False, "patient_identity": None,
                                    "hub": None, "specialty_catalog": None, "patient_location_superset": False,
@@ -106,6 +110,7 @@ class Estate(object):
                 variables = dict(variables)
                 variables[var] = None
 
+        variables = self._without_credentials(name, variables)
         settings, problems = schema.check_shape(schema.CLUSTER_SPEC, variables.get("impax_cluster") or {}, "impax_cluster")
         for path, message in problems:
             self.add("ICL101", message, name, "impax_cluster", path)
@@ -166,6 +171,33 @@ class Estate(object):
 
         self._load_mappings(cluster, variables)
         return cluster
+
+    def _without_credentials(self, name, variables):
+        """``variables`` without credentials put into a connection setting (ICL111, named by field, never by value):
+        they belong in impax_database_* / impax_gateway_* (vaulted), which never enter the plan or its files."""
+        def strip(setting, path, var):
+            if not isinstance(setting, dict):
+                return setting
+            found = sorted(k for k in setting if str(k).lower() in CREDENTIAL_KEYS)
+            for key in found:
+                kind = "database" if path.endswith(".database") else "gateway"
+                self.add("ICL111", "%s.%s is a credential: give it as impax_%s_%s (vaulted), never in the estate's "
+                         "data" % (path, key, kind, "password" if "pass" in str(key).lower() else "username"),
+                         name, var, "%s.%s" % (path, key))
+            return dict((k, v) for k, v in setting.items() if k not in found) if found else setting
+
+        cluster = variables.get("impax_cluster")
+        if isinstance(cluster, dict):
+            cluster = dict(cluster, **dict((key, strip(cluster[key], "impax_cluster.%s" % key, "impax_cluster"))
+                                           for key in ("database", "gateway") if key in cluster))
+            variables = dict(variables, impax_cluster=cluster)
+        cms = variables.get("impax_connectivity_managers")
+        if isinstance(cms, list):
+            variables = dict(variables, impax_connectivity_managers=[
+                dict(cm, gateway=strip(cm["gateway"], "impax_connectivity_managers[%d].gateway" % index,
+                                       "impax_connectivity_managers"))
+                if isinstance(cm, dict) and "gateway" in cm else cm for index, cm in enumerate(cms)])
+        return variables
 
     def _hygiene(self, item):
         cluster, var, path = item["cluster"], item["var"], item["path"]

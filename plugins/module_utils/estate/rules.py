@@ -501,6 +501,7 @@ def gateway_connections(cluster):
     if shared.get("host") and shared["host"] not in nodes:
         problems.append(("impax_cluster", "impax_cluster.gateway.host", "impax_cluster.gateway.host names %r, which "
                          "is not a node of cluster %s" % (shared["host"], cluster["name"])))
+        shared = {}  # said once: no CM is given a gateway on a node that is not there
     elif len(cm_hosts) > 1 and shared.get("url") and shared.get("host") and shared["host"] not in cm_hosts:
         problems.append(("impax_cluster", "impax_cluster.gateway.host", "impax_cluster.gateway.host names %r, which "
                          "runs none of the cluster's %d Connectivity Managers: give each CM its own gateway "

@@ -10,6 +10,8 @@ element at a time so an error can name ``impax_stations[3].port``.
 
 from __future__ import annotations
 
+import datetime
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 NODE_ROLES = ["connectivity_manager", "application", "database", "archive", "curator", "network_gateway", "web", "client"]
@@ -266,16 +268,80 @@ def _already_valid(spec, value):
     return result
 
 
+# How YAML turns an unquoted value into something else (YAML 1.1, as Ansible reads it)
+READ_AS = (
+    (bool, "true or false (an unquoted yes, no, on, off, true or false)"),
+    (int, "a number (unquoted digits: a leading zero is lost or read as octal, 0104 is 68)"),
+    (float, "a number (unquoted 1.10 is 1.1; 22:00 is a number too)"),
+    (datetime.date, "a date (an unquoted 2024-01-31)"),
+)
+
+
+def _read_as(value):
+    for kind, words in READ_AS:
+        if isinstance(value, kind):
+            return words
+    return type(value).__name__
+
+
+def yaml_kind(value):
+    """What a value is, in the words of YAML (not Python's type names)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return _read_as(value)
+
+
+def not_as_written(spec, value, path):
+    """[(path, message)] for every text field YAML turned into another type, and every number given as true/false.
+
+    Identifiers (AE titles, names, host names, patterns, labels) must be the text the file holds: the validator
+    would quietly make 68 of an unquoted 0104, or "True" of a station named YES.
+    """
+    problems = []
+    for key, item in value.items() if isinstance(value, dict) else ():
+        option = spec.get(key)
+        if option is None:
+            continue
+        kind, where = option.get("type", "str"), "%s.%s" % (path, key)
+        if item is None:
+            if option.get("required"):
+                problems.append((where, "is required but empty (YAML reads ~, null or nothing as no value)"))
+            continue
+        if kind in ("dict", "list") and not isinstance(item, dict if kind == "dict" else list):
+            problems.append((where, "must be a %s, got %s" % ("mapping (key: value)" if kind == "dict" else "list",
+                                                               yaml_kind(item))))
+        elif kind == "str" and not isinstance(item, str):
+            problems.append((where, "must be text as written, but YAML read %r as %s: put it in quotes"
+                             % (item, _read_as(item))))
+        elif kind == "int" and isinstance(item, bool):
+            problems.append((where, "must be a number, but YAML read it as %s" % _read_as(item)))
+        elif kind == "list" and option.get("elements", "str") == "str" and isinstance(item, list):
+            for index, element in enumerate(item):
+                if element is not None and not isinstance(element, str):
+                    problems.append(("%s[%d]" % (where, index), "must be text as written, but YAML read %r as %s: "
+                                     "put it in quotes" % (element, _read_as(element))))
+        elif kind == "dict" and option.get("options") and isinstance(item, dict):
+            problems.extend(not_as_written(option["options"], item, where))
+    return problems
+
+
 def check_shape(spec, value, path):
     """Validate ``value`` against ``spec``.
 
     Returns ``(normalised_dict_or_None, [(path, message), ...])``.
     """
     if not isinstance(value, dict):
-        return None, [(path, "must be a mapping, got %s" % type(value).__name__)]
+        return None, [(path, "must be a mapping (key: value), got %s" % yaml_kind(value))]
     fast = _already_valid(spec, value)
     if fast is not None:
         return fast, []
+    problems = not_as_written(spec, value, path)
+    if problems:
+        return None, problems
     result = _validator(spec).validate(value)
     problems = []
     for err in result.errors.errors:
@@ -290,7 +356,7 @@ def check_list(spec, value, path):
     if value is None:
         return [], []
     if not isinstance(value, list):
-        return [], [(path, "must be a list, got %s" % type(value).__name__)]
+        return [], [(path, "must be a list, got %s" % yaml_kind(value))]
     items, problems = [], []
     for index, element in enumerate(value):
         item, errs = check_shape(spec, element, "%s[%d]" % (path, index))

@@ -1,0 +1,34 @@
+"""The hostile estates whose danger is in Ansible's own reading of the inventory (templates, secrets), run the way a
+user runs them: ansible-playbook playbooks/plan.yml. Nothing runs, nothing planted is printed, the cause is named."""
+
+import os
+import sys
+
+import pytest
+
+from test_plan_playbooks import ROOT, run
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+from test_hostile_estates import CASES, hostile_copy  # noqa: E402
+
+REAL = [case for case in CASES if case["family"] in ("templates", "secrets")]
+
+
+@pytest.mark.parametrize("case", REAL, ids=[case["id"] for case in REAL])
+def test_plan_yml_refuses_or_accepts_without_running_or_printing_anything(case, tmp_path):
+    marker = str(tmp_path / "marker")
+    inventory = hostile_copy(case, str(tmp_path), marker)
+    plan_file = tmp_path / "plan.json"
+    result = run("playbooks/plan.yml", "-i", inventory, "-e", "impax_plan_file=%s" % plan_file)
+    output = result.stdout + result.stderr
+    assert not os.path.exists(marker), "a template in the estate ran:\n" + output[-3000:]
+    if "accepted" in case:
+        assert result.returncode == 0, output[-3000:]
+    else:
+        wanted = case["refused"]
+        assert result.returncode != 0, output[-3000:]
+        assert "%s error [cluster %s" % (wanted["rule"], wanted["cluster"]) in output or wanted["cluster"] is None, output[-3000:]
+        assert wanted["field"] in output and "nothing was changed" in output, output[-3000:]
+    if case.get("secret"):
+        written = plan_file.read_text() if plan_file.exists() else ""
+        assert case["secret"] not in output and case["secret"] not in written, "the planted secret was printed"

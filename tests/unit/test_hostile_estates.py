@@ -1,0 +1,58 @@
+"""Broken and hostile estates (tests/estates/hostile/cases.yml): each variant of the example estate is refused with
+one finding at its cause (rule, cluster, file, field), or accepted on purpose - nothing in it runs, no planted
+secret is repeated. The template family also runs through ansible-playbook (tests/playbooks/test_hostile_playbook.py).
+"""
+
+import json
+import os
+import shutil
+
+import pytest
+import yaml
+
+from estate_helpers import ROOT, inventory_plan
+
+EXAMPLE = os.path.join(ROOT, "inventories", "example")
+with open(os.path.join(ROOT, "tests", "estates", "hostile", "cases.yml"), encoding="utf-8") as handle:
+    CASES = yaml.safe_load(handle)
+
+
+def hostile_copy(case, folder, marker):
+    """The example estate with the case's edits applied, as text (YAML reads the file as a site wrote it)."""
+    inventory = os.path.join(folder, "estate")
+    shutil.copytree(EXAMPLE, inventory)
+    for edit in case["edits"]:
+        path = os.path.join(inventory, edit["file"])
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        assert text.count(edit["replace"]) == 1, (case["id"], edit["replace"])
+        text = text.replace(edit["replace"], edit["with"].replace("MARKER", marker))
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return inventory
+
+
+def test_the_corpus_covers_every_family_with_distinct_cases():
+    ids = [case["id"] for case in CASES]
+    assert len(ids) == len(set(ids))
+    assert {"yaml", "templates", "secrets", "gateways", "accepted"} <= set(case["family"] for case in CASES)
+    assert all(("refused" in case) != ("accepted" in case) for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_a_hostile_estate_is_refused_at_its_cause_or_accepted_on_purpose(case, tmp_path):
+    marker = str(tmp_path / "marker")
+    plan = inventory_plan(hostile_copy(case, str(tmp_path), marker))
+    blocking = [f for f in plan["findings"] if f["severity"] == "error"]
+    if "accepted" in case:
+        assert plan["valid"], blocking
+    else:
+        wanted = case["refused"]
+        at_cause = [f for f in blocking if f["rule"] == wanted["rule"] and f["field"] == wanted["field"]
+                    and f["cluster"] == wanted["cluster"]]
+        assert not plan["valid"] and len(at_cause) == 1, (wanted, blocking)
+        if wanted.get("file"):
+            assert (at_cause[0]["file"] or "").endswith(wanted["file"]), at_cause[0]
+    assert not os.path.exists(marker), "a template in the estate ran"
+    if case.get("secret"):
+        assert case["secret"] not in json.dumps(plan), "the planted secret is in the plan"

@@ -154,7 +154,8 @@ class ActionModule(ControllerAction):
                     available_variables=dict(task_vars, **hostvars.raw_get(host)))
             return templars[host].template(leaf)
 
-        raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd(), render=render)
+        raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd(), render=render,
+                                       groups=groups)
         plan = plan_estate(raw, structural=args["structural_shadowing"], strict=args["strict"])
 
         if args["plan_file"]:

@@ -68,7 +68,8 @@ def inventory_raw(path):
     variables = VariableManager(loader=loader, inventory=inventory)
     hosts = [h.name for h in inventory.get_hosts("impax_clusters")]
     hostvars = dict((h, variables.get_vars(host=inventory.get_host(h), include_hostvars=False)) for h in hosts)
-    return raw_estate_from_hostvars(hostvars, hosts, inventory_dir=path, relative_to=ROOT)
+    groups = dict((name, [h.name for h in group.get_hosts()]) for name, group in inventory.groups.items())
+    return raw_estate_from_hostvars(hostvars, hosts, inventory_dir=path, relative_to=ROOT, groups=groups)
 
 
 def inventory_plan(path, **kw):

@@ -23,6 +23,11 @@ def hostile_copy(case, folder, marker):
     shutil.copytree(EXAMPLE, inventory)
     for edit in case["edits"]:
         path = os.path.join(inventory, edit["file"])
+        if "write" in edit:  # a file of its own
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(edit["write"].replace("MARKER", marker))
+            continue
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         assert text.count(edit["replace"]) == 1, (case["id"], edit["replace"])
@@ -35,7 +40,7 @@ def hostile_copy(case, folder, marker):
 def test_the_corpus_covers_every_family_with_distinct_cases():
     ids = [case["id"] for case in CASES]
     assert len(ids) == len(set(ids))
-    assert {"yaml", "templates", "secrets", "gateways", "accepted"} <= set(case["family"] for case in CASES)
+    assert {"yaml", "templates", "secrets", "gateways", "dropped", "identity", "accepted"} <= set(case["family"] for case in CASES)
     assert all(("refused" in case) != ("accepted" in case) for case in CASES)
 
 

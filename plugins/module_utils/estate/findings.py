@@ -55,6 +55,7 @@ RULES = {
     "ICL109": (ERROR, "10665", "every Connectivity Manager's DICOM gateway has a URL of its own node (no credentials in it)"),
     "ICL110": (ERROR, "-", "estate data is data: no template markers outside the connection settings (never templated)"),
     "ICL111": (ERROR, "-", "credentials only in impax_database_* / impax_gateway_* (vaulted), never in a connection setting"),
+    "ICL112": (ERROR, "-", "text holds no invisible or control characters (names that look alike are alike)"),
     "ICL201": (ERROR, "10665, 9496, 9502", "sample descriptions get the label their site expects"),
     "ICL202": (ERROR, "10665", "shadowing: another site's row changes what a local description maps to"),
     "ICL203": (WARNING, "10665", "structural shadowing: another site's row, or the site's own row renumbered, can take a local row's descriptions"),

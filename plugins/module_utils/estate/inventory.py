@@ -11,8 +11,10 @@ settings are ``impax_estate`` in ``group_vars/all/``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import unicodedata
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import CLUSTER_VARS
 
@@ -33,7 +35,9 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, str):
-        return str.__str__(value)  # an exact str (a copy only when ``value`` is a subclass)
+        text = str.__str__(value)  # an exact str (a copy only when ``value`` is a subclass)
+        # one spelling per text: Hôpital typed on two machines may arrive in two Unicode normal forms
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
@@ -54,16 +58,27 @@ def _templated_here(path):
     return any(len(path) >= len(prefix) and all(p is None or p == k for p, k in zip(prefix, path)) for prefix in TEMPLATED)
 
 
+# characters nobody can see or type on purpose: format (zero-width space, BOM, bidi marks), control, private use
+INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff]")
+
+
 def _marked(value, path, found):
     """Collect the paths of strings with template markers, and of values that are not plain data (vault), in
     ``value``; True when ``value`` is plain data without any."""
     if isinstance(value, dict):
-        return all([_marked(v, path + (k,), found) for k, v in value.items()])
+        clean = [_marked(v, path + (k,), found) for k, v in value.items()]  # every part walked: every finding
+        return all(clean)
     if isinstance(value, (list, tuple)):
-        return all([_marked(v, path + (i,), found) for i, v in enumerate(value)])
+        clean = [_marked(v, path + (i,), found) for i, v in enumerate(value)]
+        return all(clean)
     if isinstance(value, str):
         if any(marker in value for marker in MARKERS):
             found.append((path, value))
+            return False
+        invisible = INVISIBLE.search(value)
+        if invisible:
+            found.append((path, invisible))
             return False
         return True
     if value is None or isinstance(value, (bool, int, float)):
@@ -95,6 +110,12 @@ def _variable(hostvars, host, raw, var, problems, cluster=None, render=None):
         return plain(original), True
     value = original
     for path, text in found:
+        if hasattr(text, "group"):  # an invisible character: refused wherever it is
+            problems.append({"rule": "ICL112", "cluster": cluster, "var": var, "field": _shown(path),
+                             "message": "%s holds an invisible or control character (U+%04X at position %d): names "
+                                        "that look alike must be alike; retype the value"
+                                        % (_shown(path), ord(text.group()), text.start() + 1)})
+            continue
         if not _templated_here(path) and text is not None:
             problems.append({"rule": "ICL110", "cluster": cluster, "var": var, "field": _shown(path),
                              "message": "%s holds a template marker (%s): estate data is read as written and never "
@@ -139,11 +160,13 @@ def _var_files(base):
     return sorted(files)
 
 
-def variable_origins(inventory_dir, groups, relative_to=None):
+def variable_origins(inventory_dir, groups, relative_to=None, twice=None):
     """{group: {variable: file}} for the top-level variables defined in group_vars.
 
     Only used to name the file in messages, so a plain scan of top-level keys is
-    enough (it also works on vaulted files, whose keys stay readable).
+    enough (it also works on vaulted files, whose keys stay readable). ``twice``: a list that receives
+    (group, variable, first file, second file) for a variable two files of one group define - Ansible keeps
+    one of them and drops the other without a word.
     """
     origins = {}
     if not inventory_dir:
@@ -156,13 +179,98 @@ def variable_origins(inventory_dir, groups, relative_to=None):
                         match = TOP_LEVEL_KEY.match(line)
                         if match:
                             shown = os.path.relpath(path, relative_to) if relative_to else path
-                            origins.setdefault(group, {}).setdefault(match.group(1), shown)
+                            first = origins.setdefault(group, {}).setdefault(match.group(1), shown)
+                            if first != shown and twice is not None:
+                                twice.append((group, match.group(1), first, shown))
             except (OSError, UnicodeDecodeError):
                 continue
     return origins
 
 
-def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relative_to=None, render=None):
+def _group_var_names(inventory_dir):
+    """Every group that has group_vars (a file or a folder)."""
+    folder = os.path.join(inventory_dir or "", "group_vars")
+    if not inventory_dir or not os.path.isdir(folder):
+        return []
+    return sorted(set(name.split(".")[0] if os.path.isfile(os.path.join(folder, name)) else name
+                      for name in os.listdir(folder)))
+
+
+# every impax_* variable an inventory may hold: estate data, credentials, the playbooks' settings; impax_lab_*
+# belongs to the lab. Anything else is a typo that would silently drop data (impax_station: a cluster's stations).
+KNOWN_VARIABLES = set(CLUSTER_VARS) | set(NODE_VARS) | {
+    "impax_estate", "impax_mapping_superset", "impax_project_dir",
+    "impax_gateway_username", "impax_gateway_password", "impax_database_username", "impax_database_password",
+    "impax_application_reset", "impax_verify_studies", "impax_verify_study", "impax_drift_correct", "impax_report_dir",
+    "impax_report_kind", "impax_max_deletions", "impax_rollout_serial", "impax_rollout_report", "impax_force_reason",
+    "impax_change_record", "impax_outside_window", "impax_now", "impax_plan_file", "impax_export_dir",
+    "impax_superset_file", "impax_snapshot", "impax_snapshot_enabled", "impax_snapshot_dir", "impax_snapshot_id",
+    # set by playbooks/plan.yml on each node
+    "impax_cluster_plan", "impax_cluster_slices", "impax_hosts_tables", "impax_gateway"}
+ESTATE_WIDE = ("impax_estate", "impax_mapping_superset")
+
+
+def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twice):
+    """Problems of the inventory's shape that would drop data silently: unknown impax_* variables, a variable two
+    files of one group define, estate-wide variables in a cluster's folder, a cluster group outside impax_clusters,
+    a cluster whose name is not its group's, two clusters whose names differ only in case."""
+    problems = []
+
+    def file_of(var):
+        return next((files[var] for unused, files in sorted(origins.items()) if var in files), None)
+
+    unknown = set()
+    for host in hosts:
+        raw = raw_of(host)
+        for var in sorted(raw or ()):
+            if str(var).startswith("impax_") and var not in KNOWN_VARIABLES and not var.startswith("impax_lab"):
+                unknown.add(var)
+    for var in sorted(unknown):
+        close = difflib.get_close_matches(var, sorted(KNOWN_VARIABLES), n=1, cutoff=0.8)
+        problems.append({"rule": "ICL101", "field": var, "file": file_of(var),
+                         "message": "%s is not a variable of this collection%s: its data would be ignored"
+                                    % (var, " - did you mean %s?" % close[0] if close else "")})
+    for group, var, first, second in twice:
+        if var.startswith("impax_"):
+            problems.append({"rule": "ICL105", "cluster": group if group in clusters else None, "field": var, "file": second,
+                             "message": "%s is defined in both %s and %s: Ansible keeps one of them and drops the "
+                                        "other without a word; keep it in one file" % (var, first, second)})
+    for group, files in sorted(origins.items()):
+        if group == "all":
+            continue
+        for var in ESTATE_WIDE:
+            if var in files:
+                problems.append({"rule": "ICL101", "cluster": group if group in clusters else None, "field": var,
+                                 "file": files[var], "message": "%s belongs in group_vars/all (one for the estate), "
+                                                                "not in group_vars/%s" % (var, group)})
+        if "impax_cluster" in files and group not in clusters and group != "impax_clusters" and groups is not None:
+            problems.append({"rule": "ICL101", "field": "impax_cluster", "file": files["impax_cluster"],
+                             "message": "group %s defines impax_cluster but is not a cluster of the estate (a child "
+                                        "group of impax_clusters in the hosts file, with its nodes): its cluster is "
+                                        "left out" % group})
+    if groups is not None:
+        for name in sorted(clusters):
+            members = set(groups.get(name) or ())
+            strays = [node["hostname"] for node in clusters[name]["nodes"] if node["hostname"] not in members]
+            if strays:
+                where = next((files["impax_cluster"] for group, files in sorted(origins.items())
+                              if "impax_cluster" in files and strays[0] in (groups.get(group) or ())), None)
+                problems.append({"rule": "ICL101", "cluster": name, "file": where, "field": "impax_cluster.name",
+                                 "message": "impax_cluster.name is %r on %s, but %s no inventory group %r: the name is "
+                                            "the cluster's group in the hosts file (and its folder group_vars/<name>/)"
+                                            % (name, ", ".join(sorted(strays)), "there is" if name not in groups
+                                               else "they are not in the", name)})
+    folded = {}
+    for name in sorted(clusters):
+        other = folded.setdefault(name.casefold(), name)
+        if other != name:
+            problems.append({"rule": "ICL101", "cluster": name, "var": "impax_cluster", "field": "impax_cluster.name",
+                             "message": "clusters %r and %r differ only in case: give them names that differ"
+                                        % (other, name)})
+    return problems
+
+
+def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relative_to=None, render=None, groups=None):
     """Build the raw estate from the variables of the hosts in the clusters group.
 
     ``hostvars``: {host: {var: value}} (Ansible's hostvars, or any mapping);
@@ -213,9 +321,13 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
             if value is not None:
                 node[key] = value
         entry["nodes"].append(node)
-    origins = variable_origins(inventory_dir, ["all"] + sorted(clusters), relative_to)
+    twice = []
+    origins = variable_origins(inventory_dir, sorted(set(["all"] + sorted(clusters) + _group_var_names(inventory_dir))),
+                               relative_to, twice)
     for name in clusters:
         origins.setdefault(name, {}).setdefault("hosts", _hosts_file(inventory_dir, relative_to))
+    problems.extend(_inventory_problems(hostvars, sorted(cluster_hosts), lambda host: raw_get(host) if raw_get else
+                                        hostvars[host], clusters, groups, origins, twice))
     return {"estate": estate, "superset": superset, "clusters": clusters, "origins": origins, "problems": problems}
 
 

@@ -45,6 +45,9 @@ def ip_problem(value, version=None):
         return "%r is not an IPv4 or IPv6 address" % (value,)
     if version and addr.version != version:
         return "%r is not an IPv%d address" % (value, version)
+    if addr.is_loopback or addr.is_unspecified:
+        return "%r is a %s address: every node and station must be reachable at an address of its own" % (
+            value, "loopback" if addr.is_loopback else "wildcard")
     return None
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 HOSTNAME_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -38,6 +39,9 @@ def ae_title_problem(value):
 def hostname_problem(value):
     """Why ``value`` is not an RFC 1123 host name, or None."""
     if value.__class__ is str and len(value) <= 253 and PLAIN_HOSTNAME.match(value):
+        if value[-1:].isdigit() and _is_address(value):
+            return "is an IP address, not a host name (IMPAX reaches CMs and stations by name, KB 9085: give the " \
+                   "address in ip)"
         return None
     if not isinstance(value, str) or value == "":
         return "is empty"
@@ -53,3 +57,11 @@ def hostname_problem(value):
         if not HOSTNAME_LABEL.match(label):
             return "has an invalid label %r (letters, digits and inner hyphens, 1 to 63 characters)" % label
     return None
+
+
+def _is_address(value):
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False

@@ -312,8 +312,8 @@ def not_as_written(spec, value, path):
                 problems.append((where, "is required but empty (YAML reads ~, null or nothing as no value)"))
             continue
         if kind in ("dict", "list") and not isinstance(item, dict if kind == "dict" else list):
-            problems.append((where, "must be a %s, got %s" % ("mapping (key: value)" if kind == "dict" else "list",
-                                                               yaml_kind(item))))
+            wanted = "mapping (key: value)" if kind == "dict" else "list"
+            problems.append((where, "must be a %s, got %s" % (wanted, yaml_kind(item))))
         elif kind == "str" and not isinstance(item, str):
             problems.append((where, "must be text as written, but YAML read %r as %s: put it in quotes"
                              % (item, _read_as(item))))

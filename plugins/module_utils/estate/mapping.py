@@ -22,6 +22,8 @@ DEFAULT_LABELS = {"body_part": "DEFAULT", "specialty": "BODY", "patient_location
 WILDCARD = "%"
 # Characters people type as wildcards out of habit: literal for IMPAX and for a database LIKE. ``_`` is
 # different: a LIKE reads it as one character and the KB does not say which IMPAX does (underscore_readings).
+# characters a database's LIKE reads specially (model.py warns per row, ICL023)
+LIKE_SPECIAL = ("\\", "[", "]")
 FOREIGN_WILDCARDS = ("*", "?")
 # Structural shadowing tries this many foreign candidates per local row: the
 # analysis stays linear in the number of rows (see docs/mappings.md).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate import schema, windows
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import mapping, schema, windows
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.names import ae_title_problem, hostname_problem
 
@@ -78,7 +78,7 @@ class Estate(object):
 
     # -- loading ------------------------------------------------------------------
     def _load(self):
-        estate, problems = schema.check_shape(schema.ESTATE_SPEC, self.raw.get("estate") or {}, "impax_estate")
+        estate, problems = schema.check_salvaged(schema.ESTATE_SPEC, self.raw.get("estate") or {}, "impax_estate")
         for path, message in problems:
             self.add("ICL101", message, var="impax_estate", path=path)
         for problem in self.raw.get("problems") or []:
@@ -114,7 +114,7 @@ class Estate(object):
                 variables[var] = None
 
         variables = self._without_credentials(name, variables)
-        settings, problems = schema.check_shape(schema.CLUSTER_SPEC, variables.get("impax_cluster") or {}, "impax_cluster")
+        settings, problems = schema.check_salvaged(schema.CLUSTER_SPEC, variables.get("impax_cluster") or {}, "impax_cluster")
         for path, message in problems:
             self.add("ICL101", message, name, "impax_cluster", path)
         cluster["settings"] = settings or {"name": name, "membership": "linked", "linking": None, "links": None, "topology_role": "peer",
@@ -167,6 +167,8 @@ class Estate(object):
             items, problems = schema.check_list(spec, variables.get(var), var)
             for path, message in problems:
                 self.add("ICL101", message, name, var, path)
+            if key == "cms":
+                items = self._cms_kept_for_reference(items, variables.get(var), spec, var)
             for index, item in items:
                 item["cluster"], item["path"], item["var"] = name, "%s[%d]" % (var, index), var
                 self._hygiene(item)
@@ -174,6 +176,21 @@ class Estate(object):
 
         self._load_mappings(cluster, variables)
         return cluster
+
+    @staticmethod
+    def _cms_kept_for_reference(items, given, spec, var):
+        """``items`` plus, for a CM refused for a field other than its identity, the CM by its name, AE title and
+        host: it is still there, so its sources and its cluster are not reported again for what only follows from
+        the one cause (the ICL101 already said; the estate is invalid either way)."""
+        valid = set(index for index, unused in items)
+        for index, cm in enumerate(given if isinstance(given, list) else []):
+            if index in valid or not isinstance(cm, dict):
+                continue
+            identity = dict((k, cm.get(k)) for k in ("station_name", "ae_title", "host"))
+            stub, problems = schema.check_shape(spec, identity, "%s[%d]" % (var, index))
+            if stub is not None and not problems:
+                items.append((index, dict(stub, refused=True)))
+        return sorted(items, key=lambda pair: pair[0])
 
     def _without_credentials(self, name, variables):
         """``variables`` without credentials put into a connection setting (ICL111, named by field, never by value):
@@ -233,6 +250,14 @@ class Estate(object):
                 items, problems = schema.check_list(spec, tables[table], "%s.%s" % (var, table))
                 for path, message in problems:
                     self.add("ICL101", message, name, var, path)
+                for index, row in items if target == "mappings" else ():
+                    special = sorted(set(mapping.LIKE_SPECIAL) & set(row["pattern"]))
+                    if special:
+                        self.add("ICL023", "%s pattern %r contains %s, which a database's LIKE reads specially (\\ "
+                                 "escapes the next character in PostgreSQL and MySQL, [ ] is a character class in SQL "
+                                 "Server): the row matches differently by engine; write the text without them"
+                                 % (table, row["pattern"], " and ".join(repr(c) for c in special)),
+                                 name, var, "%s.%s[%d].pattern" % (var, table, index))
                 cluster[target][table] = [item for unused, item in items]
         corpus = variables.get("impax_mapping_corpus") or {}
         for table in sorted(corpus):

@@ -399,7 +399,11 @@ def rule_linking(estate):
     for name in names:
         settings = estate.clusters[name]["settings"]
         for target in sorted(settings.get("links") or {}):
-            if target not in estate.clusters:
+            if target == name:
+                estate.add("ICL106", "impax_cluster.links names %r, this cluster itself: a cluster does not link to "
+                           "itself (its own CMs carry no linking flags)" % target,
+                           name, "impax_cluster", "impax_cluster.links.%s" % target)
+            elif target not in estate.clusters:
                 estate.add("ICL106", "impax_cluster.links names %r, which is not a cluster of the estate" % target,
                            name, "impax_cluster", "impax_cluster.links.%s" % target)
         for target in names:
@@ -460,6 +464,10 @@ def rule_topology(estate):
     if hub and hub not in estate.clusters:
         estate.add("ICL106", "impax_estate.hub names %r, which is not a cluster" % hub, None, "impax_estate", "impax_estate.hub")
     elif hub:
+        if estate.clusters[hub]["settings"].get("topology_role") == "spoke":
+            estate.add("ICL106", "impax_estate.hub names %r, whose impax_cluster.topology_role says spoke: make it the "
+                       "hub (topology_role: hub) or name the hub cluster" % hub, hub, "impax_cluster",
+                       "impax_cluster.topology_role")
         source = estate.clusters[hub]["settings"].get("default_report_source")
         for name, cluster in sorted(estate.clusters.items()):
             mine = cluster["settings"].get("default_report_source")
@@ -652,6 +660,9 @@ def rule_own_tables(estate):
                        % (table, ", ".join(sorted(tables)), setting), None, "impax_estate", "impax_estate." + setting)
 
 
+REFUSED_ROW = re.compile(r"^impax_(?:mappings|mapping_superset)\.([a-z_]+)\[")
+
+
 def analyse_mappings(estate, structural=True):
     """Supersets of every shared table, adding conflict and shadowing findings."""
     tables = mapping_tables(estate)
@@ -663,6 +674,15 @@ def analyse_mappings(estate, structural=True):
     def origin(site):
         return estate.origin(site, "impax_mappings")
 
+    # a row refused for its shape (ICL101) is missing from its site's table: analysing what is left of that table
+    # would only repeat the cause as conflicts, shadowing and ICL205 errors, so that table waits for clean input
+    refused = set()
+    for finding in estate.findings:
+        match = REFUSED_ROW.match(finding.field or "") if finding.rule == "ICL101" else None
+        if match:
+            refused.add(match.group(1))
+    tables = dict((table, sites) for table, sites in tables.items() if table not in refused)
+    samples = dict((table, sites) for table, sites in samples.items() if table not in refused)
     given = None
     if estate.settings.get("mapping_superset") == "synthesized":
         given = estate.superset

@@ -11,6 +11,8 @@ element at a time so an error can name ``impax_stations[3].port``.
 from __future__ import annotations
 
 import datetime
+import difflib
+import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -228,6 +230,17 @@ def _exactly(value, kind):
     return value.__class__ is kind
 
 
+# Bounds: a 1 MB value is a broken export, not a name. DICOM LO (64 characters) for what IMPAX stores as one.
+TEXT_LIMIT = 1024
+TEXT_LIMITS = {"pattern": 64, "label": 64, "institution": 64, "department": 64, "station_name": 64, "alias": 64,
+               "modality": 16}
+NUMBER_MIN = {"rule": 0}
+
+
+def _too_long(key, item):
+    return isinstance(item, str) and len(item) > TEXT_LIMITS.get(key, TEXT_LIMIT)
+
+
 def _already_valid(spec, value):
     """The normalised value when ``value`` needs no conversion and no check beyond types, else None.
 
@@ -255,6 +268,8 @@ def _already_valid(spec, value):
         elif not _exactly(item, _PLAIN_TYPES.get(kind)):
             return None
         elif "choices" in option and item not in option["choices"]:
+            return None
+        elif _too_long(key, item) or (key in NUMBER_MIN and item < NUMBER_MIN[key]):
             return None
     result = {}
     for key, option in spec.items():
@@ -314,19 +329,36 @@ def not_as_written(spec, value, path):
         if kind in ("dict", "list") and not isinstance(item, dict if kind == "dict" else list):
             wanted = "mapping (key: value)" if kind == "dict" else "list"
             problems.append((where, "must be a %s, got %s" % (wanted, yaml_kind(item))))
+        elif _too_long(key, item):
+            problems.append((where, "is %d characters long; at most %d (%r...)"
+                             % (len(item), TEXT_LIMITS.get(key, TEXT_LIMIT), item[:40])))
+        elif kind == "int" and isinstance(item, float) and not item.is_integer():
+            problems.append((where, "must be a whole number, got %r" % item))
+        elif kind == "int" and key in NUMBER_MIN and isinstance(item, int) and not isinstance(item, bool) \
+                and item < NUMBER_MIN[key]:
+            problems.append((where, "must be %d or more, got %d" % (NUMBER_MIN[key], item)))
         elif kind == "str" and not isinstance(item, str):
             problems.append((where, "must be text as written, but YAML read %r as %s: put it in quotes"
-                             % (item, _read_as(item))))
+                             % (item, yaml_kind(item))))
         elif kind == "int" and isinstance(item, bool):
             problems.append((where, "must be a number, but YAML read it as %s" % _read_as(item)))
         elif kind == "list" and option.get("elements", "str") == "str" and isinstance(item, list):
             for index, element in enumerate(item):
-                if element is not None and not isinstance(element, str):
+                if _too_long(key, element):
+                    problems.append(("%s[%d]" % (where, index), "is %d characters long; at most %d (%r...)"
+                                     % (len(element), TEXT_LIMIT, element[:40])))
+                elif element is not None and not isinstance(element, str):
                     problems.append(("%s[%d]" % (where, index), "must be text as written, but YAML read %r as %s: "
                                      "put it in quotes" % (element, _read_as(element))))
         elif kind == "dict" and option.get("options") and isinstance(item, dict):
             problems.extend(not_as_written(option["options"], item, where))
     return problems
+
+
+def _empty_pattern(spec, value, path):
+    if "pattern" in spec and value.get("pattern") == "":
+        return [(path + ".pattern", "is empty: a row that matches nothing (use % for every description)")]
+    return []
 
 
 def check_shape(spec, value, path):
@@ -337,18 +369,65 @@ def check_shape(spec, value, path):
     if not isinstance(value, dict):
         return None, [(path, "must be a mapping (key: value), got %s" % yaml_kind(value))]
     fast = _already_valid(spec, value)
-    if fast is not None:
+    if fast is not None and not (fast.get("pattern") == "" and "pattern" in spec):
         return fast, []
-    problems = not_as_written(spec, value, path)
+    problems = not_as_written(spec, value, path) + _empty_pattern(spec, value, path)
     if problems:
         return None, problems
+    unknown = sorted(str(k) for k in value if k not in spec)
+    if unknown:
+        return None, [("%s.%s" % (path, key), "is not a field of %s%s" % (path, _nearest(key, spec))) for key in unknown]
     result = _validator(spec).validate(value)
-    problems = []
-    for err in result.errors.errors:
-        problems.append((path, str(err)))
+    problems = [_located(path, str(err)) for err in result.errors.errors]
     if problems:
         return None, problems
     return result.validated_parameters, []
+
+
+KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "dict": "a mapping (key: value)",
+              "list": "a list", "str": "text"}
+VALIDATOR_SAYS = (
+    (re.compile(r"^argument '([^']+)' is of type \w+ and we were unable to convert to (\w+)"),
+     lambda m, v: (m.group(1), "must be %s" % KIND_WORDS.get(m.group(2), m.group(2)))),
+    (re.compile(r"^value of ([\w.]+) must be one of: (.*), got: (.*)$"),
+     lambda m, v: (m.group(1).split(".")[-1], "must be one of %s, got %s" % (m.group(2), m.group(3)))),
+    (re.compile(r"^missing required arguments: (.*)$"), lambda m, v: (m.group(1).split(", ")[0], "is required")),
+)
+
+
+def _located(path, message):
+    """(path of the field, message in the inventory's words) of one ArgumentSpecValidator error."""
+    for pattern, words in VALIDATOR_SAYS:
+        match = pattern.match(message)
+        if match:
+            key, text = words(match, message)
+            return "%s.%s" % (path, key.split(" found in ")[0]), text
+    return path, message
+
+
+def _nearest(key, spec):
+    close = difflib.get_close_matches(key, sorted(spec), n=1, cutoff=0.7)
+    return " - did you mean %s?" % close[0] if close else " (its fields: %s)" % ", ".join(sorted(spec))
+
+
+def check_salvaged(spec, value, path):
+    """``check_shape``, but a mapping with some bad keys keeps its good ones: the bad keys are reported and left
+    out (their defaults apply), so one wrong value in impax_estate does not throw the whole estate away and
+    bring false findings of everything it holds. None only when what is left is still invalid."""
+    checked, problems = check_shape(spec, value, path)
+    if checked is not None or not isinstance(value, dict):
+        return checked, problems
+    bad = set()
+    for where, unused in problems:
+        key = where[len(path) + 1:].split(".")[0].split("[")[0] if where.startswith(path + ".") else None
+        if key not in value:
+            return None, problems  # a problem not at one key: nothing to keep
+        bad.add(key)
+    rest = dict((k, v) for k, v in value.items() if k not in bad)
+    # a required text field that was bad stands in as "?" (the estate is invalid either way; the rest still counts)
+    rest.update((k, "?") for k in bad if spec.get(k, {}).get("required") and spec[k].get("type", "str") == "str")
+    kept, more = check_shape(spec, rest, path)
+    return kept, problems if kept is not None else problems + more
 
 
 def check_list(spec, value, path):

@@ -31,7 +31,10 @@ def hostile_copy(case, folder, marker):
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         assert text.count(edit["replace"]) == 1, (case["id"], edit["replace"])
-        text = text.replace(edit["replace"], edit["with"].replace("MARKER", marker))
+        replacement = edit["with"].replace("MARKER", marker)
+        if edit.get("huge"):
+            replacement = replacement.replace("HUGE", edit["huge"] * 1000000)
+        text = text.replace(edit["replace"], replacement)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     return inventory

@@ -173,11 +173,21 @@ class ActionModule(ControllerAction):
         if not plan["valid"] and args["fail_on_invalid"]:
             blocking = [f for f in plan["findings"]
                         if f["severity"] == "error" or (plan["strict"] and f["severity"] == "warning")]
-            others = [f for f in plan["findings"] if f not in blocking and f["severity"] != "info"]
-            result.update(failed=True, findings=plan["findings"])
-            result["msg"] = "estate %s is invalid: %d blocking finding(s); nothing was changed.\n%s%s" % (
-                plan["estate"], len(blocking), "\n".join(_finding_line(f) for f in blocking),
-                "\nalso (not blocking):\n" + "\n".join(_finding_line(f) for f in others) if others else "")
+            warnings = [f for f in plan["findings"] if f not in blocking and f["severity"] == "warning"]
+            rest = len(plan["findings"]) - len(blocking) - len(warnings)
+            where = args["plan_file"] or "the returned findings"
+            # said once: the short line (Ansible repeats msg), then the causes and the warnings, then a count of the
+            # rest - every finding is in the plan file
+            result.update(failed=True)
+            result["msg"] = "estate %s is invalid: %d blocking finding(s); nothing was changed (each below; every " \
+                            "finding is in %s)" % (plan["estate"], len(blocking), where)
+            result["blocking"] = [_finding_line(f) for f in blocking]
+            if warnings:
+                result["warnings_too"] = [_finding_line(f) for f in warnings]
+            if rest:
+                result["not_shown"] = "%d info finding(s); every finding is in %s" % (rest, where)
+            if not args["plan_file"]:  # nowhere else to read them
+                result["findings"] = plan["findings"]
             return result
         # a small index for the playbooks (grouping nodes, the summary): iterating the whole plan in
         # templates is slow when the estate is large

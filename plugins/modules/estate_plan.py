@@ -110,9 +110,23 @@ summary:
   elements: str
 findings:
   description: Every finding (rule, severity, cluster, file, field, message, KB topic) of an invalid estate.
-  returned: when the task fails on an invalid estate
+  returned: when the task fails on an invalid estate and no O(plan_file) holds them
   type: list
   elements: dict
+blocking:
+  description: The blocking findings of an invalid estate, one line each (rule, severity, cluster, file, field, message).
+  returned: when the task fails on an invalid estate
+  type: list
+  elements: str
+warnings_too:
+  description: The warnings of an invalid estate, one line each.
+  returned: when the task fails on an invalid estate that has warnings
+  type: list
+  elements: str
+not_shown:
+  description: How many info findings are left out of the failure, and where every finding is (O(plan_file)).
+  returned: when the task fails on an invalid estate that has info findings
+  type: str
 plan:
   description: The plan. C(hosts_table), C(mappings) and C(clusters) are present only when the estate is valid.
   returned: unless the task fails on an invalid estate

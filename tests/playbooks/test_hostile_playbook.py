@@ -32,3 +32,18 @@ def test_plan_yml_refuses_or_accepts_without_running_or_printing_anything(case, 
     if case.get("secret"):
         written = plan_file.read_text() if plan_file.exists() else ""
         assert case["secret"] not in output and case["secret"] not in written, "the planted secret was printed"
+
+
+def test_a_failed_plan_names_the_cause_once_and_counts_the_rest(tmp_path):
+    case = [c for c in CASES if c["id"] == "cm-port-out-of-range"][0]
+    inventory = hostile_copy(case, str(tmp_path), str(tmp_path / "marker"))
+    plan_file = tmp_path / "plan.json"
+    result = run("playbooks/plan.yml", "-i", inventory, "-e", "impax_plan_file=%s" % plan_file)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert output.count("port 99999 is outside 1 to 65535") == 1, output  # the cause, once
+    assert "info finding(s); every finding is in %s" % plan_file in output, output
+    written = __import__("json").loads(plan_file.read_text())
+    infos = [f for f in written["findings"] if f["severity"] == "info"]
+    assert infos and not any(f["message"][:60] in output for f in infos), "an info finding was printed"
+    assert len(output.splitlines()) < 100, len(output.splitlines())

@@ -249,6 +249,12 @@ def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twic
                                         "group of impax_clusters in the hosts file, with its nodes): its cluster is "
                                         "left out" % group})
     if groups is not None:
+        for host in hosts:
+            theirs = sorted(name for name in clusters if host in (groups.get(name) or ()))
+            if len(theirs) > 1:
+                problems.append({"rule": "ICL101", "field": "hosts", "file": origins.get(theirs[0], {}).get("hosts"),
+                                 "message": "node %s is in the groups of clusters %s: a node belongs to one cluster"
+                                            % (host, " and ".join(theirs))})
         for name in sorted(clusters):
             members = set(groups.get(name) or ())
             strays = [node["hostname"] for node in clusters[name]["nodes"] if node["hostname"] not in members]
@@ -311,7 +317,7 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
                 if var in first_free[name] and isinstance(raw, dict) and raw.get(var) is first_free[name][var]:
                     continue  # the very same template-free object (one group_vars file): nothing host-specific
                 if _variable(hostvars, host, raw, var, [], name, render)[0] != entry["vars"][var]:
-                    problems.append({"rule": "ICL107", "cluster": name, "field": var,
+                    problems.append({"rule": "ICL107", "cluster": name, "field": var, "hosts": (first_host[name], host),
                                      "message": "%s differs between nodes %s and %s of cluster %s; cluster variables "
                                                 "belong in group_vars/%s, not host_vars"
                                                 % (var, first_host[name], host, name, name)})
@@ -326,8 +332,11 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
                                relative_to, twice)
     for name in clusters:
         origins.setdefault(name, {}).setdefault("hosts", _hosts_file(inventory_dir, relative_to))
-    problems.extend(_inventory_problems(hostvars, sorted(cluster_hosts), lambda host: raw_get(host) if raw_get else
-                                        hostvars[host], clusters, groups, origins, twice))
+    shape = _inventory_problems(hostvars, sorted(cluster_hosts), lambda host: raw_get(host) if raw_get else
+                                hostvars[host], clusters, groups, origins, twice)
+    shared = set(p["message"].split()[1] for p in shape if p["field"] == "hosts")
+    # a node in two clusters' groups is said once: not again as the variables its clusters disagree on
+    problems = [p for p in problems if not shared & set(p.get("hosts") or ())] + shape
     return {"estate": estate, "superset": superset, "clusters": clusters, "origins": origins, "problems": problems}
 
 

@@ -528,6 +528,8 @@ def gateway_connections(cluster):
                 problems.append((where[0], where[1] + ".url", "the DICOM gateway of %s: %s" % (cm["station_name"], problem)))
                 continue
         elif shared.get("url"):
+            if cm["host"] not in nodes and shared.get("host") != cm["host"] and len(cm_hosts) > 1:
+                continue  # a CM on no node of the cluster: ICL002 says so, at the CM's host
             where = ("impax_cluster", "impax_cluster.gateway")
             if shared.get("host") == cm["host"] or len(cm_hosts) == 1:
                 connection, node = shared, shared.get("host") or cm["host"]

@@ -374,9 +374,9 @@ def check_shape(spec, value, path):
     problems = not_as_written(spec, value, path) + _empty_pattern(spec, value, path)
     if problems:
         return None, problems
-    unknown = sorted(str(k) for k in value if k not in spec)
+    unknown = _unknown_keys(spec, value, path)
     if unknown:
-        return None, [("%s.%s" % (path, key), "is not a field of %s%s" % (path, _nearest(key, spec))) for key in unknown]
+        return None, unknown
     result = _validator(spec).validate(value)
     problems = [_located(path, str(err)) for err in result.errors.errors]
     if problems:
@@ -387,8 +387,11 @@ def check_shape(spec, value, path):
 KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "dict": "a mapping (key: value)",
               "list": "a list", "str": "text"}
 VALIDATOR_SAYS = (
-    (re.compile(r"^argument '([^']+)' is of type \w+ and we were unable to convert to (\w+)"),
-     lambda m, v: (m.group(1), "must be %s" % KIND_WORDS.get(m.group(2), m.group(2)))),
+    (re.compile(r"^argument '([^']+)' is of type \w+(?: found in '([^']+)')?\.? and we were unable to convert to (\w+)"),
+     lambda m, v: ("%s.%s" % (m.group(2), m.group(1)) if m.group(2) else m.group(1),
+                   "must be %s" % KIND_WORDS.get(m.group(3), m.group(3)))),
+    (re.compile(r"^value of ([\w.]+) must be one or more of: (.*)\. Got no match for: (.*)$"),
+     lambda m, v: (m.group(1).split(".")[-1], "must be among %s, got %s" % (m.group(2), m.group(3)))),
     (re.compile(r"^value of ([\w.]+) must be one of: (.*), got: (.*)$"),
      lambda m, v: (m.group(1).split(".")[-1], "must be one of %s, got %s" % (m.group(2), m.group(3)))),
     (re.compile(r"^missing required arguments: (.*)$"), lambda m, v: (m.group(1).split(", ")[0], "is required")),
@@ -401,8 +404,20 @@ def _located(path, message):
         match = pattern.match(message)
         if match:
             key, text = words(match, message)
-            return "%s.%s" % (path, key.split(" found in ")[0]), text
+            return "%s.%s" % (path, key), text
     return path, message
+
+
+def _unknown_keys(spec, value, path):
+    """[(path, message)] for every key of ``value`` (and of its nested mappings) that ``spec`` does not have."""
+    problems = []
+    for key in sorted(value, key=str):
+        option = spec.get(key)
+        if option is None:
+            problems.append(("%s.%s" % (path, key), "is not a field of %s%s" % (path, _nearest(str(key), spec))))
+        elif option.get("options") and isinstance(value[key], dict):
+            problems.extend(_unknown_keys(option["options"], value[key], "%s.%s" % (path, key)))
+    return problems
 
 
 def _nearest(key, spec):

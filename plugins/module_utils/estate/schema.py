@@ -286,8 +286,8 @@ def _already_valid(spec, value):
 # How YAML turns an unquoted value into something else (YAML 1.1, as Ansible reads it)
 READ_AS = (
     (bool, "true or false (an unquoted yes, no, on, off, true or false)"),
-    (int, "a number (unquoted digits: a leading zero is lost or read as octal, 0104 is 68)"),
-    (float, "a number (unquoted 1.10 is 1.1; 22:00 is a number too)"),
+    (int, "a number (unquoted digits: a leading zero is lost or read as octal, 0104 is 68; 22:00 is 1320)"),
+    (float, "a number (unquoted 1.10 is 1.1)"),
     (datetime.date, "a date (an unquoted 2024-01-31)"),
 )
 
@@ -352,6 +352,10 @@ def not_as_written(spec, value, path):
                                      "put it in quotes" % (element, _read_as(element))))
         elif kind == "dict" and option.get("options") and isinstance(item, dict):
             problems.extend(not_as_written(option["options"], item, where))
+        elif kind == "list" and option.get("elements") == "dict" and option.get("options") and isinstance(item, list):
+            for index, element in enumerate(item):
+                if isinstance(element, dict):
+                    problems.extend(not_as_written(option["options"], element, "%s[%d]" % (where, index)))
     return problems
 
 
@@ -392,8 +396,9 @@ VALIDATOR_SAYS = (
                    "must be %s" % KIND_WORDS.get(m.group(3), m.group(3)))),
     (re.compile(r"^value of ([\w.]+) must be one or more of: (.*)\. Got no match for: (.*)$"),
      lambda m, v: (m.group(1).split(".")[-1], "must be among %s, got %s" % (m.group(2), m.group(3)))),
-    (re.compile(r"^value of ([\w.]+) must be one of: (.*), got: (.*)$"),
-     lambda m, v: (m.group(1).split(".")[-1], "must be one of %s, got %s" % (m.group(2), m.group(3)))),
+    (re.compile(r"^value of ([\w.]+) must be one of: (.*), got: (.*?)(?: found in (\S+))?$"),
+     lambda m, v: ("%s.%s" % (m.group(4), m.group(1)) if m.group(4) else m.group(1).split(".")[-1],
+                   "must be one of %s, got %s" % (m.group(2), m.group(3)))),
     (re.compile(r"^missing required arguments: (.*)$"), lambda m, v: (m.group(1).split(", ")[0], "is required")),
 )
 

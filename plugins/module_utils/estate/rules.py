@@ -563,6 +563,8 @@ def _url_on_host(url, host):
 def _gateway_url_problem(url):
     if not url:
         return "no url (the gateway's REST API, for example https://cm01.example.org:8042)"
+    if "{{" in url or "{%" in url:
+        return None  # a template the planner was not asked to render (estate_plan renders connection settings first)
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a port that is not a number, or outside 0 to 65535

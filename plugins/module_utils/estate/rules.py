@@ -555,6 +555,8 @@ def gateway_connections(cluster):
 
 
 def _url_on_host(url, host):
+    if "{{" in url or "{%" in url:
+        return url  # not rendered (see _gateway_url_problem): nothing to derive from
     parts = urlsplit(url)
     netloc = host + (":%d" % parts.port if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -19,6 +19,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventor
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.inventory_files import duplicate_keys
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
 
 INDENT_UP_TO = 20000  # objects in the clusters' lists; a larger plan file is written on one line
@@ -156,6 +157,7 @@ class ActionModule(ControllerAction):
 
         raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=inventory_dir, relative_to=os.getcwd(), render=render,
                                        groups=groups)
+        raw["problems"] = raw["problems"] + duplicate_keys(inventory_dir, relative_to=os.getcwd())
         plan = plan_estate(raw, structural=args["structural_shadowing"], strict=args["strict"])
 
         if args["plan_file"]:

@@ -69,7 +69,10 @@ def inventory_raw(path):
     hosts = [h.name for h in inventory.get_hosts("impax_clusters")]
     hostvars = dict((h, variables.get_vars(host=inventory.get_host(h), include_hostvars=False)) for h in hosts)
     groups = dict((name, [h.name for h in group.get_hosts()]) for name, group in inventory.groups.items())
-    return raw_estate_from_hostvars(hostvars, hosts, inventory_dir=path, relative_to=ROOT, groups=groups)
+    raw = raw_estate_from_hostvars(hostvars, hosts, inventory_dir=path, relative_to=ROOT, groups=groups)
+    from ansible_collections.impax.cluster_link.plugins.plugin_utils.inventory_files import duplicate_keys
+    raw["problems"] = raw["problems"] + duplicate_keys(path, relative_to=ROOT)  # as estate_plan does
+    return raw
 
 
 def inventory_plan(path, **kw):

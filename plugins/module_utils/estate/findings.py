@@ -48,7 +48,7 @@ RULES = {
     "ICL102": (ERROR, "9085", "host names follow RFC 1123 (no whitespace, '#' or control characters)"),
     "ICL103": (ERROR, "9085", "IP addresses are valid IPv4 or IPv6"),
     "ICL104": (ERROR, "9085", "ports are 1 to 65535"),
-    "ICL105": (ERROR, "-", "duplicate keys inside one list"),
+    "ICL105": (ERROR, "-", "nothing given twice: a key in one list or mapping, a variable in two files of one group"),
     "ICL106": (ERROR, "-", "references point at objects that exist"),
     "ICL107": (ERROR, "-", "a cluster's variables agree on all of its nodes"),
     "ICL108": (ERROR, "-", "the clusters that stay linked do not depend on a cluster leaving the estate"),

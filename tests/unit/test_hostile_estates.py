@@ -33,7 +33,7 @@ def hostile_copy(case, folder, marker):
         assert text.count(edit["replace"]) == 1, (case["id"], edit["replace"])
         replacement = edit["with"].replace("MARKER", marker)
         if edit.get("huge"):
-            replacement = replacement.replace("HUGE", edit["huge"] * 1000000)
+            replacement = replacement.replace("HUGE", edit["huge"] * edit.get("huge_count", 1000000))
         text = text.replace(edit["replace"], replacement)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

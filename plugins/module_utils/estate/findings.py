@@ -123,7 +123,14 @@ class Findings(list):
     """A list of findings with helpers; ``strict`` turns warnings into errors."""
 
     def add(self, rule, message, **kwargs):
-        self.append(Finding(rule, message, **kwargs))
+        """Add a finding - once: the same words about the same field (found again through another pair of
+        clusters, say) are the same finding."""
+        finding = Finding(rule, message, **kwargs)
+        key = (finding.rule, finding.severity, finding.cluster, finding.field, finding.file, finding.message)
+        seen = self.__dict__.setdefault("_seen", set())
+        if key not in seen:
+            seen.add(key)
+            self.append(finding)
 
     def errors(self, strict=False):
         bad = (ERROR, WARNING) if strict else (ERROR,)

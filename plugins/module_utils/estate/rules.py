@@ -374,7 +374,8 @@ def _check_flag_set(estate, flags, where, cluster, var):
         if on:
             estate.add("ICL028", "%s: %s on but cluster_linking off; the sub-flags need Cluster Linking"
                        % (where, ", ".join(on)), cluster, var, where)
-    if flags["link_prefetching"] and not flags["link_internal_queries"]:
+    if flags["cluster_linking"] and flags["link_prefetching"] and not flags["link_internal_queries"]:
+        # (under linking off, ICL028 has said it: every sub-flag is off)
         estate.add("ICL029", "%s: link_prefetching needs link_internal_queries" % where, cluster, var, where)
     identity = estate.settings.get("patient_identity") or {}
     if identity.get("use_gpi_in_linked_queries") and flags["cluster_linking"] and not flags["link_internal_queries"]:

@@ -87,6 +87,31 @@ def _marked(value, path, found):
     return False
 
 
+# Bounds on one variable, so that a YAML alias bomb (a few lines whose anchors repeat each other into millions of
+# values) is refused in milliseconds instead of being expanded: the grown test estate's largest variable holds
+# some 25,000 values.
+MAX_VALUES = 500000
+MAX_DEPTH = 32
+
+
+def oversized(value, limit=MAX_VALUES, depth_limit=MAX_DEPTH):
+    """Why ``value`` is too large to be estate data (every repetition of a YAML anchor counted), or None."""
+    count, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > limit:
+            return "more than %d values (every repetition of a YAML anchor counts)" % limit
+        if depth > depth_limit:
+            return "values nested more than %d levels deep" % depth_limit
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+            count += len(item)  # the keys
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
+    return None
+
+
 def _shown(path):
     text = str(path[0])
     for key in path[1:]:
@@ -94,17 +119,26 @@ def _shown(path):
     return text
 
 
-def _variable(hostvars, host, raw, var, problems, cluster=None, render=None):
+def _variable(hostvars, host, raw, var, problems, cluster=None, render=None, verdicts=None):
     """(value, template-free) of one variable of a host, read as data (``TEMPLATED`` leaves rendered).
 
     ``raw``: the host's variables from Ansible's ``raw_get``, or None (a plain mapping). ``render(host, leaf)``
     templates one leaf with the host's variables (the action plugin's templar); without it leaves stay as written.
     Accessing ``hostvars[host][var]`` would template the whole variable - every lookup in it included - so
     each leaf is rendered on its own. A template marker outside ``TEMPLATED`` is an ICL110 problem; the value
-    keeps its text (read literally, never run).
+    keeps its text (read literally, never run). ``verdicts``: {id: (value, why too large)}, so that a value every
+    node shares (a group's variable) is measured once.
     """
     source = raw if isinstance(raw, dict) else hostvars[host]
     original = source.get(var)
+    if isinstance(original, (dict, list, tuple)):
+        verdicts = {} if verdicts is None else verdicts
+        too_large = verdicts.setdefault(id(original), (original, oversized(original)))[1]
+        if too_large:
+            problems.append({"rule": "ICL101", "cluster": cluster, "var": var, "field": var, "unread": True,
+                             "message": "%s holds %s: too large to be an estate's data, so it is left out unread"
+                                        % (var, too_large)})
+            return None, True
     found = []
     if _marked(original, (var,), found):
         return plain(original), True
@@ -210,7 +244,7 @@ KNOWN_VARIABLES = set(CLUSTER_VARS) | set(NODE_VARS) | {
 ESTATE_WIDE = ("impax_estate", "impax_mapping_superset")
 
 
-def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twice):
+def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twice, unread_groups=()):
     """Problems of the inventory's shape that would drop data silently: unknown impax_* variables, a variable two
     files of one group define, estate-wide variables in a cluster's folder, a cluster group outside impax_clusters,
     a cluster whose name is not its group's, two clusters whose names differ only in case."""
@@ -243,7 +277,8 @@ def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twic
                 problems.append({"rule": "ICL101", "cluster": group if group in clusters else None, "field": var,
                                  "file": files[var], "message": "%s belongs in group_vars/all (one for the estate), "
                                                                 "not in group_vars/%s" % (var, group)})
-        if "impax_cluster" in files and group not in clusters and group != "impax_clusters" and groups is not None:
+        if "impax_cluster" in files and group not in clusters and group not in unread_groups \
+                and group != "impax_clusters" and groups is not None:
             problems.append({"rule": "ICL101", "field": "impax_cluster", "file": files["impax_cluster"],
                              "message": "group %s defines impax_cluster but is not a cluster of the estate (a child "
                                         "group of impax_clusters in the hosts file, with its nodes): its cluster is "
@@ -292,12 +327,24 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
     clusters = {}
     estate = superset = None
     first_host = {}
+    verdicts = {}
+    estate_read = False
+    unread_hosts = set()  # nodes whose impax_cluster is too large to read
     for host in sorted(cluster_hosts):
         raw = raw_get(host) if raw_get else None
-        cluster = _variable(hostvars, host, raw, "impax_cluster", [])[0]
-        if estate is None:
-            estate = _variable(hostvars, host, raw, "impax_estate", problems, render=render)[0]
-            superset = _variable(hostvars, host, raw, "impax_mapping_superset", problems, render=render)[0]
+        unread = []
+        cluster = _variable(hostvars, host, raw, "impax_cluster", unread, verdicts=verdicts)[0]
+        unread = [p for p in unread if p.get("unread")]
+        if unread and unread[0] not in problems:  # a cluster's variable too large to read: said once, for its nodes
+            problems.append(unread[0])
+        if unread:
+            unread_hosts.add(host)
+        if not estate_read:
+            estate_read = True
+            estate = _variable(hostvars, host, raw, "impax_estate", problems, render=render, verdicts=verdicts)[0]
+            superset = _variable(hostvars, host, raw, "impax_mapping_superset", problems, render=render, verdicts=verdicts)[0]
+        if unread:
+            continue
         if not isinstance(cluster, dict) or not cluster.get("name"):
             problems.append({"rule": "ICL101", "field": "impax_cluster",
                              "message": "host %s is in the clusters group but no impax_cluster.name applies to it "
@@ -308,7 +355,7 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
         if entry["vars"] is None:
             entry["vars"], first_free[name] = {}, {}
             for var in CLUSTER_VARS:
-                entry["vars"][var], free = _variable(hostvars, host, raw, var, problems, name, render)
+                entry["vars"][var], free = _variable(hostvars, host, raw, var, problems, name, render, verdicts=verdicts)
                 if free and isinstance(raw, dict):
                     first_free[name][var] = raw.get(var)
             first_host[name] = host
@@ -316,14 +363,14 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
             for var in sorted(CLUSTER_VARS):
                 if var in first_free[name] and isinstance(raw, dict) and raw.get(var) is first_free[name][var]:
                     continue  # the very same template-free object (one group_vars file): nothing host-specific
-                if _variable(hostvars, host, raw, var, [], name, render)[0] != entry["vars"][var]:
+                if _variable(hostvars, host, raw, var, [], name, render, verdicts=verdicts)[0] != entry["vars"][var]:
                     problems.append({"rule": "ICL107", "cluster": name, "field": var, "hosts": (first_host[name], host),
                                      "message": "%s differs between nodes %s and %s of cluster %s; cluster variables "
                                                 "belong in group_vars/%s, not host_vars"
                                                 % (var, first_host[name], host, name, name)})
         node = {"hostname": host}
         for var, key in NODE_VARS.items():
-            value = _variable(hostvars, host, raw, var, problems, name, render)[0]
+            value = _variable(hostvars, host, raw, var, problems, name, render, verdicts=verdicts)[0]
             if value is not None:
                 node[key] = value
         entry["nodes"].append(node)
@@ -332,8 +379,13 @@ def raw_estate_from_hostvars(hostvars, cluster_hosts, inventory_dir=None, relati
                                relative_to, twice)
     for name in clusters:
         origins.setdefault(name, {}).setdefault("hosts", _hosts_file(inventory_dir, relative_to))
+    unread_groups = set(group for group, files in origins.items() if "impax_cluster" in files and group not in clusters
+                        and (groups is None or unread_hosts & set(groups.get(group) or ())))
+    for problem in problems:
+        if problem.get("unread") and problem["var"] == "impax_cluster" and unread_groups:
+            problem["file"] = origins[sorted(unread_groups)[0]]["impax_cluster"]
     shape = _inventory_problems(hostvars, sorted(cluster_hosts), lambda host: raw_get(host) if raw_get else
-                                hostvars[host], clusters, groups, origins, twice)
+                                hostvars[host], clusters, groups, origins, twice, unread_groups)
     shared = set(p["message"].split()[1] for p in shape if p["field"] == "hosts")
     # a node in two clusters' groups is said once: not again as the variables its clusters disagree on
     problems = [p for p in problems if not shared & set(p.get("hosts") or ())] + shape

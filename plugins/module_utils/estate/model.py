@@ -79,6 +79,8 @@ class Estate(object):
     # -- loading ------------------------------------------------------------------
     def _load(self):
         estate, problems = schema.check_salvaged(schema.ESTATE_SPEC, self.raw.get("estate") or {}, "impax_estate")
+        if any(p.get("unread") and p.get("var") == "impax_estate" for p in self.raw.get("problems") or []):
+            problems = []  # too large to read: that is the one finding, not what it lacks
         for path, message in problems:
             self.add("ICL101", message, var="impax_estate", path=path)
         for problem in self.raw.get("problems") or []:

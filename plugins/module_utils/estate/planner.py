@@ -459,7 +459,12 @@ def plan_estate(raw, structural=True, strict=None):
     linked = Estate(linked_raw) if linked_raw is not None else None
     leaving = dict((name, Estate(part)) for name, part in leaving_raw.items())
     parts = ([linked] if linked is not None else []) + [leaving[name] for name in sorted(leaving)]
-    supersets = [rules.validate(part, structural=structural) for part in parts]
+    if any(problem.get("unread") for problem in raw.get("problems") or ()):
+        # a variable too large to read (an alias bomb) leaves a partial estate: judging it would only report
+        # what is missing because of that one cause
+        supersets = [{} for part in parts]
+    else:
+        supersets = [rules.validate(part, structural=structural) for part in parts]
     everything = parts[0].findings
     for part in parts[1:]:
         everything.extend(part.findings)

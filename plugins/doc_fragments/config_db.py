@@ -18,6 +18,46 @@ options:
     type: str
     default: merged
     choices: [merged, replaced, overridden, deleted, gathered, rendered]
+  profile:
+    description:
+      - The table profile, which says which table and columns hold each resource (see C(docs/targets.md)) - the
+        name of one the collection ships (C(plugins/module_utils/profiles/)), or a site's own as a dict of the same
+        shape.
+      - V(reference) is the lab's schema.
+    type: raw
+    default: reference
+  protected:
+    description: Keys that are never deleted (for example the cluster's own system stations).
+    type: list
+    elements: str
+    default: []
+  allow_empty:
+    description: Allow V(overridden) with an empty O(config), which deletes every unprotected object.
+    type: bool
+    default: false
+  max_deletions:
+    description: Fail before changing anything when the plan would delete more objects than this.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    description: The same code plans the change; only the writes are skipped, so changed, commands and diff are the same.
+  diff_mode:
+    support: full
+    description: Before and after keyed per object.
+  idempotent:
+    support: full
+    description: A second run with the same config plans no operation.
+notes:
+  - One transaction per call, so all changes of the table commit together or none do. Table and column names
+    come only from the profile (checked as plain identifiers); every value is a bound parameter.
+requirements:
+  - psycopg >= 3 for PostgreSQL; python-oracledb for Oracle (on the node that runs the module).
+"""
+
+    # How to reach the database: every module that talks to it (config_database, estate_lock).
+    CONNECTION = r"""
+options:
   database:
     description:
       - How to reach the cluster configuration database. Set it once for all modules with
@@ -62,39 +102,4 @@ options:
         description: Seconds to wait for the server (and for SQLite locks).
         type: int
         default: 30
-  profile:
-    description:
-      - The table profile, which says which table and columns hold each resource (see C(docs/targets.md)) - the
-        name of one the collection ships (C(plugins/module_utils/profiles/)), or a site's own as a dict of the same
-        shape.
-      - V(reference) is the lab's schema.
-    type: raw
-    default: reference
-  protected:
-    description: Keys that are never deleted (for example the cluster's own system stations).
-    type: list
-    elements: str
-    default: []
-  allow_empty:
-    description: Allow V(overridden) with an empty O(config), which deletes every unprotected object.
-    type: bool
-    default: false
-  max_deletions:
-    description: Fail before changing anything when the plan would delete more objects than this.
-    type: int
-attributes:
-  check_mode:
-    support: full
-    description: The same code plans the change; only the writes are skipped, so changed, commands and diff are the same.
-  diff_mode:
-    support: full
-    description: Before and after keyed per object.
-  idempotent:
-    support: full
-    description: A second run with the same config plans no operation.
-notes:
-  - One transaction per call, so all changes of the table commit together or none do. Table and column names
-    come only from the profile (checked as plain identifiers); every value is a bound parameter.
-requirements:
-  - psycopg >= 3 for PostgreSQL; python-oracledb for Oracle (on the node that runs the module).
 """

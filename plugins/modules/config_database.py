@@ -25,6 +25,7 @@ author:
   - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
   - impax.cluster_link.config_db
+  - impax.cluster_link.config_db.connection
 options:
   state:
     description:
@@ -36,6 +37,20 @@ options:
     type: str
     default: merged
     choices: [merged, replaced, overridden, deleted, gathered, rendered]
+  lock:
+    description:
+      - Write only while this run holds the cluster's estate lock (M(impax.cluster_link.estate_lock)). The check is
+        made inside the write's own transaction, which also renews the lock's lease; a run whose lock was taken over
+        (or never taken) fails and writes nothing. Check mode and V(gathered) do not look at the lock.
+    type: dict
+    suboptions:
+      run_id:
+        description: The run that holds the lock (default this ansible-playbook run, as estate_lock names it).
+        type: str
+      table:
+        description: The lock's table.
+        type: str
+        default: impax_cluster_link_lock
   protected:
     description:
       - Keys never deleted from any table of the call, besides each part's own O(network_management.protected)
@@ -406,7 +421,8 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema i
 from ansible_collections.impax.cluster_link.plugins.module_utils.resources import (
     MAPPING_ROWS, NETWORK_MANAGEMENT, SOURCES, archiving_visitors, argspec, linking_changed, linking_flag_problems)
 from ansible_collections.impax.cluster_link.plugins.module_utils.targets.config_db import (
-    ENGINES, ConfigDbError, DatabaseTarget, Dialect, TableMap)
+    ConfigDbError, DatabaseTarget, Dialect, TableMap, database_options)
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.estate_lock import DEFAULT_TABLE
 
 # the station parts: option (and table profile key), resource
 STATIONS = (("network_management", NETWORK_MANAGEMENT), ("sources", SOURCES))
@@ -416,27 +432,15 @@ RENAMED_PROFILE_KEYS = {"network_stations": "network_management", "source_statio
 
 
 def argument_spec():
-    database = dict(
-        engine=dict(type="str", choices=list(ENGINES), default="sqlite"),
-        path=dict(type="path"),
-        host=dict(type="str"),
-        port=dict(type="int"),
-        name=dict(type="str"),
-        user=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        dsn=dict(type="str"),
-        sslmode=dict(type="str", default="verify-full",
-                     choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
-        sslrootcert=dict(type="path"),
-        timeout=dict(type="int", default=30),
-    )
     spec = dict(
         state=dict(type="str", default="merged", choices=list(reconcile.STATES)),
-        database=dict(type="dict", options=database),
+        database=dict(type="dict", options=database_options()),
         profile=dict(type="raw", default=profiles.DEFAULT),
         protected=dict(type="list", elements="str", default=[]),
         allow_empty=dict(type="bool", default=False),
         max_deletions=dict(type="int"),
+        lock=dict(type="dict", options=dict(run_id=dict(type="str"),
+                                            table=dict(type="str", default=DEFAULT_TABLE))),
         gather=dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER)),
     )
     for name, resource in STATIONS:
@@ -531,6 +535,8 @@ def main():
                            required_if=[("state", state, ("database",)) for state in reconcile.ACTION_STATES + ("gathered",)],
                            supports_check_mode=True)
     params = module.params
+    if params["lock"] is not None and not params["lock"]["run_id"]:
+        module.fail_json(msg="lock needs the run_id of the run that holds the estate lock")
     found, tables = parts(module)
     problems = rule_problems(found)
     if problems:
@@ -551,7 +557,7 @@ def main():
         module.exit_json(changed=False, rendered=shaped(items), commands=shaped(commands))
     if not found:  # gathered with nothing named
         module.exit_json(changed=False, gathered={}, statements_executed=0)
-    out = driver.run(module, DatabaseTarget(params["database"], tables), found, "config_database")
+    out = driver.run(module, DatabaseTarget(params["database"], tables, params["lock"]), found, "config_database")
     executed = out["statements_executed"]
     if params["state"] == "gathered":
         module.exit_json(changed=False, gathered=shaped(out["gathered"]), statements_executed=executed)

@@ -15,6 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.impax.cluster_link.plugins.module_utils.plan_reference import packed
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import leave_inherited_objects_alone
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import PlanSliceError, read_slice
+from ansible_collections.impax.cluster_link.plugins.plugin_utils.run_identity import this_run
 
 
 def _is_reference(value):
@@ -56,6 +57,8 @@ class PlanFedAction(ActionBase):
         except PlanSliceError as exc:
             result.update(failed=True, msg=str(exc))
             return result
+        if isinstance(args.get("lock"), dict) and not args["lock"].get("run_id"):
+            args["lock"] = dict(args["lock"], run_id=this_run()["run_id"])  # the estate lock of this very run
         result.update(self.run_module(args, task_vars))
         invocation = result.get("invocation")
         if isinstance(invocation, dict) and isinstance(invocation.get("module_args"), dict):

@@ -445,3 +445,41 @@ def test_config_database_from_plan_slices(lab_postgresql, engine, tmp_path):
     finally:
         restored = task("config_database", dict(full(before), allow_empty=True), engine)
         assert not restored.get("failed") and everything_now(engine) == before, restored
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_estate_lock_taken_refused_and_a_writer_without_it_writes_nothing(lab_postgresql, engine):
+    """The estate lock on the real engines: one run holds it, another is refused with the holder named (and sees it
+    in check mode), a config_database write under the wrong run id fails in its own transaction and writes
+    nothing, the holder's write goes through and renews the lease, only the holder gives it up."""
+    first = dict(run_id="run-one-%s" % engine, playbook="first.yml", controller="awx-node-1", pid=101)
+    taken = task("estate_lock", first, engine)
+    assert not taken.get("failed") and taken["outcome"] == "taken", taken
+    refused = task("estate_lock", dict(run_id="run-two", playbook="second.yml", controller="awx-node-2", pid=202),
+                   engine)
+    assert refused.get("failed") and refused["outcome"] == "held", refused
+    assert "held by run run-one-%s" % engine in refused["msg"] and "first.yml" in refused["msg"], refused["msg"]
+    preview = task("estate_lock", dict(run_id="run-two"), engine, check=True)
+    assert preview["outcome"] == "held" and not preview.get("failed"), preview
+
+    row = {"pattern": "%LOCKTEST%", "rule": 4242, "label": "NEURO"}
+    before = gathered("config_database", engine, gather=["specialty"])["mappings"]["specialty"]
+    stranger = task("config_database", {"state": "merged", "lock": {"run_id": "run-two"},
+                                        "mappings": {"config": {"specialty": [row]}}}, engine)
+    assert stranger.get("failed") and "no longer holds the estate lock" in stranger["msg"], stranger
+    assert "first.yml" in stranger["msg"], stranger["msg"]  # who holds it instead
+    assert gathered("config_database", engine, gather=["specialty"])["mappings"]["specialty"] == before
+
+    expires = task("estate_lock", {"state": "gathered"}, engine)["held_by"]["expires"]
+    time.sleep(1.1)  # the lease is kept to the second
+    holder = task("config_database", {"state": "merged", "lock": {"run_id": first["run_id"]},
+                                      "mappings": {"config": {"specialty": [row]}}}, engine)
+    assert not holder.get("failed") and holder["changed"], holder
+    assert task("estate_lock", {"state": "gathered"}, engine)["held_by"]["expires"] > expires  # renewed by the write
+    task("config_database", {"state": "deleted", "lock": {"run_id": first["run_id"]},
+                             "mappings": {"config": {"specialty": [row]}}}, engine)
+
+    assert task("estate_lock", dict(state="released", run_id="run-two"), engine)["outcome"] == "not_held"
+    released = task("estate_lock", dict(state="released", run_id=first["run_id"]), engine)
+    assert released["outcome"] == "released" and released["changed"], released
+    assert task("estate_lock", {"state": "gathered"}, engine)["outcome"] == "free"

@@ -15,9 +15,28 @@ from __future__ import annotations
 import re
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.driver import Target, TargetError
+from ansible_collections.impax.cluster_link.plugins.module_utils.targets.estate_lock import EstateLock
 
 ENGINES = ("sqlite", "postgresql", "oracle")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$")
+
+
+def database_options():
+    """The modules' ``database`` suboptions (doc fragment config_db.connection)."""
+    return dict(
+        engine=dict(type="str", choices=list(ENGINES), default="sqlite"),
+        path=dict(type="path"),
+        host=dict(type="str"),
+        port=dict(type="int"),
+        name=dict(type="str"),
+        user=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        dsn=dict(type="str"),
+        sslmode=dict(type="str", default="verify-full",
+                     choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+        sslrootcert=dict(type="path"),
+        timeout=dict(type="int", default=30),
+    )
 
 
 class ConfigDbError(TargetError):
@@ -274,14 +293,17 @@ class DatabaseTarget(Target):
     counter = "statements_executed"
     noun = "the database"
 
-    def __init__(self, params, tables):
+    def __init__(self, params, tables, lock=None):
         self.db = Database(params or {})
         self.tables = tables  # part key -> TableMap
+        self.lock = lock  # {run_id, table}: a writing run must hold the cluster's estate lock
         self.cursor = None
 
     def open(self, parts, writing):
         self.db.connect()
         self.cursor = self.db.begin([self.tables[part.key].table for part in parts], lock=writing)
+        if writing and self.lock:
+            EstateLock(self.db, self.lock["table"]).verify(self.cursor, self.lock["run_id"])
 
     def read(self, part):
         table = self.tables[part.key]

@@ -1,0 +1,149 @@
+"""Faults and concurrency on the lab (issue #30): the estate lock keeps two runs apart - another run's lock refuses
+its cluster by name while the others go ahead, a waiting run goes ahead when the lock is given up - and a run
+killed anywhere leaves every hosts file and database whole, old or new, and the next run takes its stale lock
+over and converges the estate with every link verified."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from labutil import BIN, LAB_DIR, NODES, ROOT, environ, hosts_digests, playbook, recap, run_task
+from test_change_management import changed_inventory
+
+DATABASES = dict((cluster, {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "%s.sqlite" % cluster)})
+                 for cluster in ("harbor", "summit", "valley"))
+AWX = dict(run_id="awx-run-7", holder="ops@awx-node-2", playbook="link_clusters.yml", controller="awx-node-2",
+           pid=4242)
+
+
+def lock(args, cluster="harbor"):
+    return run_task("%s-db01" % cluster, "impax.cluster_link.estate_lock", args, database=DATABASES[cluster])
+
+
+def database_digest(cluster):
+    """A digest of the cluster's whole configuration database as the modules read it."""
+    result = run_task("%s-db01" % cluster, "impax.cluster_link.config_database", {"state": "gathered"},
+                      database=DATABASES[cluster])
+    assert not result.get("failed"), result
+    return hashlib.sha256(repr(sorted(result["gathered"].items())).encode()).hexdigest()
+
+
+def state():
+    return dict(hosts_digests(), **dict(("db:" + c, database_digest(c)) for c in DATABASES))
+
+
+def converge(inventory):
+    result, unused = playbook("link-clusters.yml", inventory=inventory, IMPAX_PROJECT_DIR=ROOT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return result
+
+
+def start(tmp_path, inventory, *extra):
+    log = str(tmp_path / ("run-%d.log" % time.monotonic_ns()))
+    with open(log, "w") as handle:
+        process = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), "link-clusters.yml", "-i", inventory]
+                                   + list(extra), cwd=ROOT, env=environ(IMPAX_PROJECT_DIR=ROOT), stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process, log
+
+
+def wait_for(process, log, marker, timeout=300):
+    """Until ``marker`` is in the run's log (the run got there); fails when the run ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(log) as handle:
+            if marker in handle.read():
+                return
+        if process.poll() is not None:
+            with open(log) as handle:
+                pytest.fail("the run ended before %r:\n%s" % (marker, handle.read()[-4000:]))
+        time.sleep(0.05)
+    pytest.fail("no %r in the run's log after %d s" % (marker, timeout))
+
+
+def test_another_runs_lock_refuses_its_cluster_by_name_and_the_others_go_ahead(lab, tmp_path):
+    converge("inventories/lab")
+    before = hosts_digests()
+    assert lock(AWX)["outcome"] == "taken"
+    proposed = str(changed_inventory(tmp_path))
+    refused, unused = playbook("link-clusters.yml", inventory=proposed, IMPAX_PROJECT_DIR=ROOT)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output[-3000:]
+    assert ("the estate lock of harbor is held by run awx-run-7 (ops@awx-node-2, link_clusters.yml" in output), output[-3000:]
+    after = hosts_digests()
+    harbor = [node for node in NODES if node.startswith("harbor-")]
+    assert all(after[node] == before[node] for node in harbor), "a node of the locked cluster was changed"
+    assert all(after[node] != before[node] for node in NODES if node not in harbor), "the other clusters waited"
+    assert lock({"state": "gathered"})["held_by"]["run_id"] == "awx-run-7"  # the other run's lock is left to it
+
+    assert lock(dict(state="released", run_id="awx-run-7"))["outcome"] == "released"
+    converge(proposed)
+    again = converge(proposed)
+    assert all(row["changed"] == 0 for row in recap(again.stdout).values()), again.stdout[-3000:]
+    converge("inventories/lab")
+
+
+def test_a_waiting_run_goes_ahead_when_the_lock_is_given_up(lab, tmp_path):
+    converge("inventories/lab")
+    assert lock(AWX)["outcome"] == "taken"
+    process, log = start(tmp_path, "inventories/lab", "-e", "impax_lock_wait=240")
+    wait_for(process, log, "TASK [impax.cluster_link.estate_lock : Take the estate locks one cluster at a time")
+    time.sleep(6)  # at least one look at the lock while it is held (every 5 s)
+    assert process.poll() is None, "the run did not wait for the lock"
+    assert lock(dict(state="released", run_id="awx-run-7"))["outcome"] == "released"
+    assert process.wait(timeout=600) == 0, open(log).read()[-4000:]
+    output = open(log).read()
+    assert "fatal:" not in output and "took over" not in output, output[-3000:]
+    assert lock({"state": "gathered"})["outcome"] == "free"  # given up at its end
+
+
+# where a run is killed, as its log shows it got there (not after a fixed time); the copied estate finds the lab
+# through IMPAX_PROJECT_DIR
+KILL_POINTS = {
+    "hosts stage": "TASK [impax.cluster_link.hosts_file",
+    "database transaction": "TASK [impax.cluster_link.config_database : Reconcile",
+    "between database and gateways": "PLAY [DICOM gateway of each Connectivity Manager]",
+    "gateway push": "TASK [impax.cluster_link.dicom_gateway",
+}
+
+
+@pytest.fixture(scope="module")
+def estates(lab, tmp_path_factory):
+    """The lab's estate and a changed one, with the state (hosts files, databases) each converges to."""
+    proposed = str(changed_inventory(tmp_path_factory.mktemp("changed")))
+    states = {}
+    for inventory in (proposed, "inventories/lab"):
+        converge(inventory)
+        states[inventory] = state()
+    return {"current": "inventories/lab", "states": states, "other": {proposed: "inventories/lab",
+                                                                      "inventories/lab": proposed}}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_a_run_killed_anywhere_leaves_everything_whole_and_the_next_converges(estates, point, tmp_path):
+    old = estates["current"]
+    new = estates["other"][old]
+    process, log = start(tmp_path, new)
+    wait_for(process, log, KILL_POINTS[point])
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    estates["current"] = new
+
+    now = state()
+    for thing, digest in now.items():  # each hosts file and each database is the old one or the new one, whole
+        assert digest in (estates["states"][old][thing], estates["states"][new][thing]), (point, thing)
+    taken_over = lock({"state": "gathered"})
+    assert taken_over["outcome"] == "gathered", "the killed run's lock is left behind"
+
+    after, unused = playbook("link-clusters.yml", inventory=new, IMPAX_PROJECT_DIR=ROOT)
+    output = after.stdout + after.stderr
+    assert after.returncode == 0, output[-4000:]  # the links are verified live as part of the run
+    assert "took over the estate lock of run %s" % taken_over["held_by"]["run_id"] in output, output[-3000:]
+    assert state() == estates["states"][new]
+    again = converge(new)
+    assert all(row["changed"] == 0 for row in recap(again.stdout).values()), again.stdout[-3000:]
+    assert lock({"state": "gathered"})["outcome"] == "free"

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     force_reason=dict(type="str"),
     record_file=dict(type="path"),
     outside=dict(type="str", choices=["fail", "skip"], default="fail"),
+    locked_out=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -36,10 +37,14 @@ class ActionModule(ControllerAction):
         reason = (args["force_reason"] or "").strip() or None
         try:
             now = parse_now(args["now"])
-            decisions = decide(args["index"], now, correct=args["correct"], force_reason=reason, mode=args["mode"])
+            decisions = decide(args["index"], now, correct=args["correct"], force_reason=reason, mode=args["mode"],
+                               locked_out=args["locked_out"])
         except WindowError as exc:
             raise AnsibleActionFail("change_window: %s" % exc)
         result.update(changed=False, clusters=decisions, now=now.isoformat())
+        if args["mode"] == "drift" and args["correct"] and args["locked_out"]:
+            self._display.warning("checked, not corrected: another run holds the estate lock of %s (its lock task "
+                                  "above names the run)" % ", ".join(sorted(args["locked_out"])))
         refused = sorted(n for n, d in decisions.items() if not d["allowed"])
         forced = sorted(n for n, d in decisions.items() if d["forced"])
         if args["mode"] == "rollout":

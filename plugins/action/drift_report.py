@@ -92,8 +92,9 @@ class ActionModule(ControllerAction):
 def _summary(report):
     lines = ["estate %s: %s" % (report["estate"], report["status"].replace("_", " "))]
     for name, cluster in sorted(report["clusters"].items()):
-        lines.append("cluster %s: %s - %s" % (name, cluster["status"].replace("_", " "), ", ".join(
-            "%s %s" % (resource, entry["status"].replace("_", " ")) for resource, entry in sorted(cluster["resources"].items()))))
+        lines.append("cluster %s: %s - %s%s" % (name, cluster["status"].replace("_", " "), ", ".join(
+            "%s %s" % (resource, entry["status"].replace("_", " ")) for resource, entry in sorted(cluster["resources"].items())),
+            " (not corrected: another run held its estate lock)" if cluster.get("locked_out") else ""))
         for resource, entry in sorted(cluster["resources"].items()):
             for target in entry["targets"]:
                 if target["status"] not in ("in_sync",):

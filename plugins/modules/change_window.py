@@ -52,6 +52,13 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  locked_out:
+    description:
+      - In C(drift) mode, the clusters whose estate lock another run holds (M(impax.cluster_link.estate_lock)) - they
+        are checked and reported, never corrected (C(locked_out) true in their decision).
+    type: list
+    elements: str
+    default: []
   record_file:
     description: JSON-lines file that receives one record per forced change (not written in check mode).
     type: path

@@ -4,6 +4,7 @@ killed anywhere leaves every hosts file and database whole, old or new, and the 
 over and converges the estate with every link verified."""
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from labutil import BIN, LAB_DIR, NODES, ROOT, environ, hosts_digests, playbook, recap, run_task
+from labutil import BIN, LAB_DIR, NODES, ROOT, adhoc, environ, hosts_digests, playbook, recap, run_task
 from test_change_management import changed_inventory
 
 DATABASES = dict((cluster, {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "%s.sqlite" % cluster)})
@@ -99,6 +100,32 @@ def test_a_waiting_run_goes_ahead_when_the_lock_is_given_up(lab, tmp_path):
     output = open(log).read()
     assert "fatal:" not in output and "took over" not in output, output[-3000:]
     assert lock({"state": "gathered"})["outcome"] == "free"  # given up at its end
+
+
+def test_a_correcting_drift_check_only_reports_a_cluster_another_run_holds(lab, tmp_path):
+    converge("inventories/lab")
+    for gateway, modality in (("harbor-cm01", "SMT_CM"), ("summit-cm01", "HBR_CM")):  # drift behind our back
+        gone = adhoc(gateway, "ansible.builtin.uri", "url=http://%s:8042/modalities/%s method=DELETE url_username=impax "
+                     "url_password=lab-gateway-secret force_basic_auth=true" % (gateway, modality))
+        assert gone.returncode == 0, gone.stdout
+    assert lock(AWX)["outcome"] == "taken"
+    reports = tmp_path / "reports"
+    check, unused = playbook("playbooks/drift_check.yml", "-e", "impax_drift_correct=true",
+                             "-e", "impax_report_dir=%s" % reports)
+    output = check.stdout + check.stderr
+    assert check.returncode != 0 and "another run holds the estate lock of harbor" in output, output[-3000:]
+    report = json.loads((reports / "drift-impax-lab.json").read_text())
+    assert report["clusters"]["harbor"]["locked_out"] and not report["clusters"]["summit"]["locked_out"]
+    assert report["clusters"]["harbor"]["resources"]["dicom"]["status"] == "drift"  # seen, left to the holder
+    assert report["clusters"]["summit"]["resources"]["dicom"]["status"] == "corrected"
+    assert lock({"state": "gathered"})["held_by"]["run_id"] == "awx-run-7"
+
+    assert lock(dict(state="released", run_id="awx-run-7"))["outcome"] == "released"
+    corrected, unused = playbook("playbooks/drift_check.yml", "-e", "impax_drift_correct=true",
+                                 "-e", "impax_report_dir=%s" % reports)
+    assert corrected.returncode == 0, corrected.stdout[-3000:]
+    assert json.loads((reports / "drift-impax-lab.json").read_text())["clusters"]["harbor"]["status"] == "corrected"
+    assert lock({"state": "gathered"})["outcome"] == "free"
 
 
 # where a run is killed, as its log shows it got there (not after a fixed time); the copied estate finds the lab

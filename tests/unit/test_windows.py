@@ -64,6 +64,16 @@ def test_drift_corrections_follow_the_policy_and_the_window():
     assert all(not v for d in decide(clusters, tuesday, correct=False).values() for v in d["correct"].values())
 
 
+def test_a_cluster_whose_estate_lock_another_run_holds_is_reported_not_corrected():
+    clusters = {"north": {}, "east": {}}
+    now = parse_now("2026-11-24T10:00:00+01:00")
+    unlocked = decide(clusters, now, correct=True)
+    decisions = decide(clusters, now, correct=True, locked_out=["east"])
+    assert any(unlocked["east"]["correct"].values())  # east would correct something by its policy
+    assert decisions["east"]["locked_out"] and not any(decisions["east"]["correct"].values())
+    assert not decisions["north"]["locked_out"] and decisions["north"]["correct"] == unlocked["north"]["correct"]
+
+
 def test_bad_windows_and_now_are_named():
     assert check_window(WEEKEND_NIGHT, "impax_cluster.change_windows[0]") == []
     problems = check_window({"days": ["someday"], "start": "25:00", "end": "4", "timezone": "Mars/Olympus"},

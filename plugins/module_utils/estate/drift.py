@@ -117,6 +117,8 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
                                    "corrected": corrected, "targets": entries}
         clusters[name] = {"status": worst(r["status"] for r in resources.values()), "resources": resources,
                           "window": decision.get("window"), "windows": decision.get("windows") or [],
+                          # checked, not corrected: another run held the cluster's estate lock
+                          "locked_out": bool(decision.get("locked_out")),
                           # who may do what on the cluster's gateway, as planned (least privilege at a glance)
                           "permissions": (index.get(name) or {}).get("gateway_permissions") or {}}
     status = worst(c["status"] for c in clusters.values())
@@ -222,6 +224,9 @@ def markdown(report):
     else:
         lines += ["Status: **%s** (exit status %d), at %s." % (report["status"].replace("_", " "), report["exit_status"],
                                                                report["now"]), ""]
+        locked = sorted(n for n, c in report["clusters"].items() if c.get("locked_out"))
+        if locked:
+            lines += ["Checked, not corrected - another run held their estate lock: %s." % ", ".join(locked), ""]
     lines += ["| cluster | resource | status | policy | where | objects |", "|---|---|---|---|---|---|"]
     for name, cluster in sorted(report["clusters"].items()):
         for resource, entry in sorted(cluster["resources"].items()):

@@ -113,7 +113,7 @@ def open_window(windows, now):
     return None
 
 
-def decide(clusters, now, correct=False, force_reason=None, mode="drift"):
+def decide(clusters, now, correct=False, force_reason=None, mode="drift", locked_out=()):
     """Per cluster: is a window open, and what may be changed now.
 
     ``clusters``: {name: {"change_windows": [...], "drift_policy": {resource: policy}}}.
@@ -121,7 +121,8 @@ def decide(clusters, now, correct=False, force_reason=None, mode="drift"):
     policy allows) or ``rollout`` (a deliberate change: refused outside the
     cluster's windows unless ``force_reason`` is given). For a rollout a
     cluster without windows is always open; a scheduled correction under the
-    ``window`` policy needs a declared window that is open.
+    ``window`` policy needs a declared window that is open. ``locked_out``: the
+    clusters whose estate lock another run holds - a drift check only reports them.
     """
     decisions = {}
     for name in sorted(clusters):
@@ -139,8 +140,9 @@ def decide(clusters, now, correct=False, force_reason=None, mode="drift"):
             # a scheduled correction under the "window" policy needs a declared window that is open now
             in_window = window is not None or bool(force_reason)
             decision["correct"] = dict(
-                (r, bool(correct) and (policy[r] == "auto" or (policy[r] == "window" and in_window)))
+                (r, bool(correct) and name not in locked_out and (policy[r] == "auto" or (policy[r] == "window" and in_window)))
                 for r in RESOURCES)
             decision["allowed"] = True
+            decision["locked_out"] = name in locked_out
         decisions[name] = decision
     return decisions

@@ -279,6 +279,14 @@ def _inventory_problems(hostvars, hosts, raw_of, clusters, groups, origins, twic
                                  "file": files[var], "message": "%s belongs in group_vars/all (one for the estate), "
                                                                 "not in group_vars/%s" % (var, group)})
         if "impax_cluster" in files and group not in clusters and group not in unread_groups \
+                and group != "impax_clusters" and groups is not None and group in groups and not groups[group]:
+            # unread: the estate is missing a cluster, so what the rules would say of the rest only follows from it
+            problems.append({"rule": "ICL101", "cluster": group, "field": "impax_cluster", "file": files["impax_cluster"],
+                             "unread": True,
+                             "message": "cluster group %s has no nodes in the hosts file: its variables apply to no "
+                                        "host, so the whole cluster is left out; list its nodes under %s: hosts:"
+                                        % (group, group)})
+        elif "impax_cluster" in files and group not in clusters and group not in unread_groups \
                 and group != "impax_clusters" and groups is not None:
             problems.append({"rule": "ICL101", "field": "impax_cluster", "file": files["impax_cluster"],
                              "message": "group %s defines impax_cluster but is not a cluster of the estate (a child "

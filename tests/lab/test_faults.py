@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from labutil import BIN, LAB_DIR, NODES, ROOT, adhoc, environ, hosts_digests, playbook, recap, run_task
+from labutil import BIN, LAB_DIR, NODES, ROOT, adhoc, environ, hosts_digests, inventory_nodes, playbook, recap, run_task
 from test_change_management import changed_inventory
 
 DATABASES = dict((cluster, {"engine": "sqlite", "path": os.path.join(LAB_DIR, "db", "%s.sqlite" % cluster)})
@@ -174,3 +174,37 @@ def test_a_run_killed_anywhere_leaves_everything_whole_and_the_next_converges(es
     again = converge(new)
     assert all(row["changed"] == 0 for row in recap(again.stdout).values()), again.stdout[-3000:]
     assert lock({"state": "gathered"})["outcome"] == "free"
+
+
+def lose(node):
+    """The node is lost: its sshd stops, and this controller's open connection to it (ControlPersist) is closed."""
+    from test_rollout import _stop_recorded
+    _stop_recorded("sshd-" + node)
+    address = inventory_nodes()[node]["ip"]
+    subprocess.run(["ssh", "-O", "exit", "-o", "ControlPath=%s" % os.path.join(LAB_DIR, "cp", address), address],
+                   capture_output=True, check=False, timeout=30)
+
+
+def test_a_node_lost_mid_run_is_named_its_cluster_waits_and_the_next_run_converges(estates, tmp_path):
+    old = estates["current"]
+    new = estates["other"][old]
+    process, log = start(tmp_path, new)
+    wait_for(process, log, "PLAY [The estate lock of each cluster this run changes]")  # planned with every node up
+    lose("valley-as01")
+    assert process.wait(timeout=900) != 0
+    output = open(log).read()
+    assert "fatal: [valley-as01]: UNREACHABLE!" in output, output[-4000:]
+    estates["current"] = new
+    now = state()
+    for thing, digest in now.items():  # valley waits whole (its database too); the other clusters changed
+        cluster = thing.split(":")[-1].split("-")[0]
+        wanted = estates["states"][old if cluster == "valley" else new][thing]
+        assert digest == wanted, (thing, "changed" if cluster == "valley" else "not changed")
+    assert all(lock({"state": "gathered"}, cluster)["outcome"] == "free" for cluster in DATABASES)
+
+    up, unused = playbook("playbooks/lab_up.yml")  # the node comes back
+    assert up.returncode == 0, up.stdout[-3000:]
+    converge(new)
+    assert state() == estates["states"][new]
+    again = converge(new)
+    assert all(row["changed"] == 0 for row in recap(again.stdout).values()), again.stdout[-3000:]

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -208,3 +209,41 @@ def test_a_node_lost_mid_run_is_named_its_cluster_waits_and_the_next_run_converg
     assert state() == estates["states"][new]
     again = converge(new)
     assert all(row["changed"] == 0 for row in recap(again.stdout).values()), again.stdout[-3000:]
+
+
+def test_a_gateway_restarted_during_its_push_is_named_and_the_next_push_completes_it(lab, tmp_path):
+    """Orthanc stopped while dicom_nodes writes its registry: the module fails naming the gateway (or, had the
+    gateway come back in time, holds every modality it read back) - never success with a part of the registry."""
+    sys.path.insert(0, os.path.join(ROOT, "roles", "lab", "files"))
+    from impax_lab import Api
+    from test_rollout import _stop_recorded
+
+    gateway = Api("10.201.0.31", "impax", "lab-gateway-secret")
+    wanted = ["FAULT_%03d" % i for i in range(400)]
+    args = {"url": "http://summit-cm01:8042", "username": "impax", "password": "lab-gateway-secret",
+            "state": "merged", "modalities": [{"name": ae, "ae_title": ae, "host": "fault-%s" % ae[-3:].lower(),
+                                               "port": 104} for ae in wanted]}
+    process, out = run_task("summit-cm01", "impax.cluster_link.dicom_nodes", args, background=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # stopped when the push is under way, as the registry shows it
+        held = [name for name in gateway.get("/modalities") if name.startswith("FAULT_")]
+        if 0 < len(held) < len(wanted):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the push was never seen under way")
+    _stop_recorded("orthanc-summit-cm01")
+    process.communicate(timeout=300)
+    result = json.load(open(out))
+    up, unused = playbook("playbooks/lab_up.yml")  # the gateway starts again
+    assert up.returncode == 0, up.stdout[-3000:]
+    held = sorted(name for name in gateway.get("/modalities") if name.startswith("FAULT_"))
+    if result.get("failed"):
+        assert "http://summit-cm01:8042" in result["msg"], result["msg"]
+    else:
+        assert held == wanted, "success reported with %d of %d modalities" % (len(held), len(wanted))
+    again = run_task("summit-cm01", "impax.cluster_link.dicom_nodes", args)
+    assert not again.get("failed"), again
+    assert sorted(name for name in gateway.get("/modalities") if name.startswith("FAULT_")) == wanted
+    converge("inventories/lab")  # overridden again: the test's modalities are gone
+    assert not [name for name in gateway.get("/modalities") if name.startswith("FAULT_")]

@@ -13,11 +13,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "unit"), os.path.join(ROOT, "tests", "lab")]
-import conftest  # noqa: E402,F401  (makes ansible_collections.impax.cluster_link importable)
+import conftest  # noqa: E402  (makes ansible_collections.impax.cluster_link importable)
 from labutil import report_figures  # noqa: E402
 from test_hostile_estates import CASES, hostile_copy  # noqa: E402
 
@@ -26,6 +25,9 @@ MEASURE = ("import resource, subprocess, sys, time\n"
            "start = time.monotonic()\n"
            "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
            "print(time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n")
+
+
+assert conftest.COLLECTIONS in sys.path
 
 
 def measure(inventory, plan_file):

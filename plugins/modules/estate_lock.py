@@ -80,6 +80,7 @@ attributes:
     description: Reads who holds the lock and says what a real run would do (C(would_take) or C(held)); takes nothing.
   diff_mode:
     support: none
+    description: The lock is the run's bookkeeping, not configuration; there is nothing to diff.
   action:
     support: full
     description: An action plugin on the controller waits, and recognises a run of this controller that is gone.
@@ -87,7 +88,7 @@ notes:
   - The database's own transaction keeps two takers apart (SQLite C(BEGIN IMMEDIATE), PostgreSQL C(LOCK TABLE)).
   - Lease times are the clock of the node that runs the module (the cluster's database node).
 author:
-  - impax.cluster_link contributors
+  - impax.cluster_link contributors (@impax)
 """
 
 EXAMPLES = r"""

@@ -17,7 +17,7 @@ description:
   - Returns no variables of its own. Enable it before C(host_group_vars), for example in C(ansible.cfg)
     C([defaults] vars_plugins_enabled = impax.cluster_link.estate_files, host_group_vars).
 author:
-  - impax.cluster_link contributors
+  - impax.cluster_link contributors (@impax)
 extends_documentation_fragment:
   - ansible.builtin.vars_plugin_staging
 """

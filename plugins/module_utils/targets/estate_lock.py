@@ -85,8 +85,9 @@ class EstateLock(object):
 
     def _row(self, cursor, for_update=False):
         # FOR UPDATE (PostgreSQL): a writer's check holds the row until its commit, so no take-over slips between
-        cursor.execute("SELECT %s FROM %s WHERE scope = %s%s" % (", ".join(FIELDS), self.table, self.mark(1),
-                                                                " FOR UPDATE" if for_update else ""), [SCOPE])
+        lock = " FOR UPDATE" if for_update else ""
+        cursor.execute("SELECT %s FROM %s WHERE scope = %s%s" % (", ".join(FIELDS), self.table, self.mark(1), lock),
+                       [SCOPE])
         found = cursor.fetchall()
         return dict(zip(FIELDS, found[0])) if found else None
 

@@ -19,7 +19,7 @@ from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventor
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.model import Estate
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import MAPPING_TABLES
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
-    CorpusError, evidence, read_corpus, synthesize)
+    CorpusError, SynthesisError, evidence, read_corpus, synthesize)
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
@@ -78,7 +78,11 @@ class ActionModule(ControllerAction):
                                         "are shared where impax_estate.prefetch_and_route_by names them, "
                                         "patient_location with impax_estate.patient_location_superset)" % table)
             by_site = dict((site, self._evidence(estate, site, table, inventory_dir)) for site in tables[table])
-            out[table] = synthesize(table, tables[table], by_site, catch_all_rule=catch_all_rule, step=args["step"])
+            try:
+                out[table] = synthesize(table, tables[table], by_site, catch_all_rule=catch_all_rule, step=args["step"])
+            except SynthesisError as error:
+                raise AnsibleActionFail("mapping_synthesis: %s (cluster %s, %s); nothing was written"
+                                        % (error, error.site, estate.origin(error.site, "impax_mappings")))
         result.update(changed=False, estate=estate.settings.get("name"),
                       superset=dict((t, r["rows"]) for t, r in out.items()), synthesis=out, summary=summary_lines(out))
         return result

@@ -86,6 +86,24 @@ def test_synthesize_mappings_names_a_bad_corpus(tmp_path):
     assert (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text() == before
 
 
+def test_synthesize_mappings_refuses_a_pattern_twice_with_two_labels(tmp_path):
+    import shutil
+    inventory = tmp_path / "example"
+    shutil.copytree(os.path.join(ROOT, "inventories", "example"), inventory)
+    mappings = inventory / "group_vars" / "south" / "mappings.yml"
+    text = mappings.read_text()
+    row = '    - {pattern: "%CT%", rule: 50, label: ABDO}\n'
+    assert text.count(row) == 1
+    mappings.write_text(text.replace(row, row + '    - {pattern: "%CT%", rule: 50, label: NEURO}\n'))
+    before = (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text()
+    result = run("playbooks/synthesize_mappings.yml", "-i", str(inventory), "-e", "impax_report_dir=%s" % tmp_path)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert ("specialty pattern '%CT%' appears twice at south (ABDO at rule 50, NEURO at rule 50)" in output
+            and "group_vars/south/mappings.yml" in output and "nothing was written" in output), output[-3000:]
+    assert (inventory / "group_vars" / "all" / "mapping_superset.yml").read_text() == before
+
+
 def test_the_rollout_plan_carries_the_large_lists_by_reference(tmp_path):
     """plan.yml registers a plan without the clusters' big lists; index.<cluster>.slices gives them, byte for byte."""
     plan_file = tmp_path / "plan.json"

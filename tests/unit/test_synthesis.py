@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import MappingTable, Row
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
-    CorpusError, _feedback_edges, _sift, evidence, read_corpus, synthesize)
+    CorpusError, SynthesisError, _feedback_edges, _sift, evidence, read_corpus, synthesize)
 
 
 def rows(*triples):
@@ -128,6 +128,19 @@ def test_contested_pattern_and_catch_all_labels_are_conflicts():
     ct = [r for r in result["rows"] if r["pattern"] == "%CT%"][0]
     assert ct["label"] == "ABDO"  # two sites against one
     assert result["report"]["b"]["synthesized"]["changed"] == 1
+
+
+@pytest.mark.parametrize("listed", [0, 1])
+def test_a_pattern_twice_at_one_site_with_two_labels_is_refused_whatever_the_listing_order(listed):
+    twice = rows(("%CT%", 50, "ABDO"), ("%CT%", 50, "NEURO"), ("%HEAD%", 60, "NEURO"))
+    twice[0], twice[1] = (twice[listed], twice[1 - listed])
+    with pytest.raises(SynthesisError, match=r"specialty pattern '%CT%' appears twice at south \(ABDO at rule 50, "
+                                             r"NEURO at rule 50\)") as refused:
+        synthesize("specialty", {"north": rows(("%CT%", 50, "ABDO")), "south": twice})
+    assert refused.value.site == "south"
+    # the same row twice is no contradiction: the proposal has it once
+    same = synthesize("specialty", {"south": rows(("%CT%", 50, "ABDO"), ("%CT%", 50, "ABDO"))})
+    assert [r["pattern"] for r in same["rows"]].count("%CT%") == 1
 
 
 def test_read_corpus():

@@ -45,6 +45,30 @@ class CorpusError(ValueError):
     """A corpus file that cannot be read; the message names the file and line."""
 
 
+class SynthesisError(ValueError):
+    """Tables the synthesis refuses, as the plan does: the message names the site, table and pattern."""
+
+    def __init__(self, message, site):
+        super(SynthesisError, self).__init__(message)
+        self.site = site
+
+
+def _refuse_duplicates(table, tables_by_site):
+    """A pattern twice in one site's table with two labels or rule numbers (ICL021): which one the proposal kept
+    would depend on the order the rows are listed in."""
+    for site in sorted(tables_by_site):
+        seen = {}
+        for row in tables_by_site[site]:
+            other = seen.setdefault(row["pattern"], row)
+            if (other["rule"], other["label"]) != (row["rule"], row["label"]):
+                first, second = sorted([other, row], key=lambda r: (r["rule"], r["label"]))
+                raise SynthesisError(
+                    "ICL021: %s pattern %r appears twice at %s (%s at rule %d, %s at rule %d); a pattern maps to one "
+                    "label and one rule number - keep one of the rows" % (table, row["pattern"], site, first["label"],
+                                                                          first["rule"], second["label"], second["rule"]),
+                    site)
+
+
 def read_corpus(text, name="corpus"):
     """Parse a corpus CSV (``description,count``; header optional) into {description: count}."""
     corpus = {}
@@ -116,6 +140,7 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
     orders given up where the order changes no label), ``gained`` and a per
     site ``report`` comparing the naive union with the proposal.
     """
+    _refuse_duplicates(table, tables_by_site)
     evidence_by_site = evidence_by_site or {}
     default = DEFAULT_LABELS[table]
     sites = sorted(tables_by_site)

@@ -203,10 +203,11 @@ def main():
             module.warn(stale_note(row, params["take_over"]))
         module.exit_json(changed=outcome in ("taken", "taken_over"), outcome=outcome,
                          held_by=shown(row) if outcome != "renewed" else None, waited=0)
-    except ConfigDbError as exc:
-        module.fail_json(msg=str(exc), unreachable=exc.unreachable)
+    except ConfigDbError as exc:  # named as config_database names it: which module, then what
+        module.fail_json(msg="estate_lock: %s" % exc, unreachable=exc.unreachable)
     except Exception as exc:  # every driver has its own error classes
-        module.fail_json(msg="the estate lock could not be read or written: %s" % str(exc).strip().splitlines()[0])
+        module.fail_json(msg="estate_lock: the estate lock could not be read or written: %s"
+                             % str(exc).strip().splitlines()[0])
     finally:
         db.close()
 

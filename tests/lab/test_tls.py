@@ -18,8 +18,9 @@ CLUSTERS = {"harbor": "harbor-cm01", "summit": "summit-cm01", "valley": "valley-
 GATEWAY = {"username": "impax", "password": "lab-gateway-secret", "state": "gathered"}
 
 
-def tls_inventory(tmp_path, name, with_ca=True):
-    """The lab estate with https gateways and verify-full PostgreSQL; ``with_ca``: the inventory names the CA."""
+def tls_inventory(tmp_path, name, with_ca=True, database_ca=None):
+    """The lab estate with https gateways and verify-full PostgreSQL; ``with_ca``: the inventory names the CA
+    (``database_ca``: for the databases, when it differs)."""
     inventory = tmp_path / name
     shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inventory)
     for cluster, cm in CLUSTERS.items():
@@ -30,6 +31,7 @@ def tls_inventory(tmp_path, name, with_ca=True):
         settings["database"]["sslmode"] = "verify-full"
         if with_ca:
             settings["gateway"]["ca_path"] = CA
+        if with_ca if database_ca is None else database_ca:
             settings["database"]["sslrootcert"] = CA
         path.write_text(yaml.safe_dump(data))
     return inventory
@@ -51,14 +53,16 @@ def test_the_rollout_runs_over_verified_tls_and_refuses_without_the_ca(lab_postg
     assert not [h for h, r in recap(again.stdout).items() if r["changed"]], "idempotent over TLS"
 
     # the same estate without the CA: the system trust store does not know the lab CA. Every database refuses
-    # (and with every database node failed, Ansible ends the run there); the gateway stage on its own refuses too
+    # (the estate lock reaches them first; with every database node failed, Ansible ends the run there); the
+    # gateways refuse too, in an estate whose databases are trusted (else the run ends at their lock)
     untrusted = tls_inventory(tmp_path, "untrusted", with_ca=False)
+    gateways_untrusted = tls_inventory(tmp_path, "gateways-untrusted", with_ca=False, database_ca=True)
     for stage, nodes, said in (("config_db", ["%s-db01" % c for c in CLUSTERS], ["root certificate file"]),
                                # harbor-cm02's gateway: impax_cluster.gateway's https and port on its own name
                                ("gateway", list(CLUSTERS.values()) + ["harbor-cm02"],
                                 ["TLS to https://%s:8443 failed" % cm for cm in list(CLUSTERS.values()) + ["harbor-cm02"]]
                                 + ["CERTIFICATE_VERIFY_FAILED", "set ca_path, or validate_certs: false"])):
-        refused = rollout(untrusted, "--tags", stage)
+        refused = rollout(untrusted if stage == "config_db" else gateways_untrusted, "--tags", stage)
         assert refused.returncode != 0, (stage, refused.stdout[-3000:])
         counts = recap(refused.stdout)
         assert all(counts[node]["failed"] == 1 for node in nodes), (stage, counts)

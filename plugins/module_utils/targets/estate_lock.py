@@ -75,14 +75,6 @@ class EstateLock(object):
                        % (self.table, text, text, text, text, number, number, ))
         self.db.commit()
 
-    def _begin(self):
-        cursor = self.db.connection.cursor()
-        if self.db.dialect.engine == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-        else:
-            cursor.execute("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE" % self.table)
-        return cursor
-
     def _row(self, cursor, for_update=False):
         # FOR UPDATE (PostgreSQL): a writer's check holds the row until its commit, so no take-over slips between
         lock = " FOR UPDATE" if for_update else ""
@@ -109,7 +101,7 @@ class EstateLock(object):
         now = time.time() if now is None else now
         if not self.exists():
             self.create()
-        cursor = self._begin()
+        cursor = self.db.begin(self.table, lock=True)  # the writers' own transaction
         try:
             row = self._row(cursor)
             values = [run["run_id"], run.get("holder"), run.get("playbook"), run.get("controller"), run.get("pid"),
@@ -140,7 +132,7 @@ class EstateLock(object):
         """Give the lock up if ``run_id`` holds it. Returns (released, the row before)."""
         if not self.exists():
             return False, None
-        cursor = self._begin()
+        cursor = self.db.begin(self.table, lock=True)  # the writers' own transaction
         try:
             row = self._row(cursor)
             released = row is not None and row["run_id"] == run_id

@@ -24,6 +24,7 @@ ARGUMENT_SPEC = dict(
     now=dict(type="str"),
     force_reason=dict(type="str"),
     record_file=dict(type="path"),
+    playbook=dict(type="str"),
     outside=dict(type="str", choices=["fail", "skip"], default="fail"),
     locked_out=dict(type="list", elements="str", default=[]),
 )
@@ -64,7 +65,9 @@ class ActionModule(ControllerAction):
             return result
         if forced:
             record = {"time": now.isoformat(), "clusters": forced, "reason": reason, "user": _user(),
-                      "check_mode": bool(self._task.check_mode)}
+                      "check_mode": bool(self._task.check_mode), "mode": args["mode"]}
+            if args["playbook"]:
+                record["playbook"] = args["playbook"]
             result["forced"] = record
             self._display.warning("change forced outside the window of %s: %s" % (", ".join(forced), reason))
             if args["record_file"] and not self._task.check_mode:

@@ -26,6 +26,7 @@ ARGUMENT_SPEC = dict(
     kind=dict(type="str", choices=["drift", "plan"], default="drift"),
     name=dict(type="str"),
     max_deletions=dict(type="int"),
+    run_id=dict(type="str"),
 )
 
 
@@ -71,6 +72,8 @@ class ActionModule(ControllerAction):
         # a correction happened where the decision allowed it, unless the whole run is --check
         report = drift.build(plan["clusters"], results, args["decisions"], bool(self._task.check_mode), plan["estate"],
                              args["now"], args["kind"], max_deletions=args["max_deletions"])
+        if args["run_id"]:
+            report["run_id"] = args["run_id"]  # the scheduled runner trusts only the report of its own run
         dot_source = drift.estate_dot(report, plan)
         svg = render_svg(dot_source)
         name = args["name"] or "%s-%s" % (args["kind"], plan["estate"])

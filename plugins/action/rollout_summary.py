@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ROLLOUT_REGISTERED, ControllerAction, registered
 
-ARGUMENT_SPEC = dict(index=dict(type="dict", required=True), skipped=dict(type="list", elements="str", default=[]))
+ARGUMENT_SPEC = dict(index=dict(type="dict", required=True), skipped=dict(type="list", elements="str", default=[]),
+                     guards=dict(type="bool", default=False))
 
 STAGES = (
     ("hosts", ROLLOUT_REGISTERED["hosts"], "node"),
@@ -37,6 +38,8 @@ def _changes(result):
             any_changed = any_changed or bool(changed)
             parts.append("%s %s" % (table, text))
         return any_changed, "; ".join(parts) or "no table"
+    if result.get("refused"):
+        return bool(result.get("changed")), "REFUSED in a real run: %s" % "; ".join(result["refused"])
     commands = result.get("commands")
     if commands is not None:
         ops = {}
@@ -65,6 +68,8 @@ class ActionModule(ControllerAction):
     def act(self, args, task_vars, result):
         hostvars = task_vars["hostvars"]
         index = args["index"]
+        if args["guards"]:
+            return self._guards(hostvars, index, result)
         clusters = {}
         for name, cluster in sorted(index.items()):
             if name in args["skipped"]:
@@ -115,4 +120,19 @@ class ActionModule(ControllerAction):
                                                                  if not stages["verify"]["broken"]
                                                                  else "BROKEN: %s" % ", ".join(stages["verify"]["broken"]))))
         result.update(changed=False, clusters=clusters, summary=lines)
+        return result
+
+    def _guards(self, hostvars, index, result):
+        """Fail, naming each one, when a guard of any stage of any cluster refuses (the results of the check-mode
+        pass before the first write)."""
+        refusals = []
+        for name, cluster in sorted(index.items()):
+            for node in sorted(set(cluster["nodes"])):
+                for var in ("__hosts_file_result", "config_database_result", "dicom_gateway_result"):
+                    refused = (registered(hostvars, node, var) or {}).get("refused") or []
+                    refusals += ["cluster %s, %s: %s" % (name, node, line) for line in refused]
+        result.update(changed=False, refused=refusals)
+        if refusals and not self._task.check_mode:
+            result.update(failed=True, msg="a guard refuses, nothing was written anywhere: %s. An intended larger "
+                                           "change runs with -e impax_max_deletions=N" % "; ".join(refusals))
         return result

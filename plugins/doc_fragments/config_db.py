@@ -36,7 +36,10 @@ options:
     type: bool
     default: false
   max_deletions:
-    description: Fail before changing anything when the plan would delete more objects than this.
+    description:
+      - Fail before changing anything when the plan would delete more objects than this.
+      - In check mode the module does not fail - it returns the whole plan and names the refusal in RV(refused)
+        (a warning too), so a preview shows every stage and what the real run would refuse.
     type: int
 attributes:
   check_mode:

@@ -73,8 +73,8 @@ def rendered(part):
 def run(module, target, parts, name):
     """Reconcile ``parts`` on ``target`` as ``module.params['state']`` asks; returns what the module reports.
 
-    ``{"gathered": {key: items}}`` for gathered, else ``{"results": {key: result}, "changed": bool}``; always with
-    the target's counter. A refused plan or a target error fails the module naming the part (``name`` when no
+    ``{"gathered": {key: items}}`` for gathered, else ``{"results": {key: result}, "changed": bool}`` (and
+    ``refused``: what a real run would refuse, in check mode); always with the target's counter. A refused plan or a target error fails the module naming the part (``name`` when no
     part is at fault) - before anything was written: every part is read and planned before the first write.
     """
     state = module.params["state"]
@@ -90,9 +90,20 @@ def run(module, target, parts, name):
             for part in parts:
                 where = part.where
                 have = target.read(part)
-                ops = reconcile.plan(part.resource, part.want or [], have, state, protected=part.protected,
-                                     allow_empty=part.allow_empty, max_deletions=part.max_deletions, have_normal=True)
+                try:
+                    ops = reconcile.plan(part.resource, part.want or [], have, state, protected=part.protected,
+                                         allow_empty=part.allow_empty, max_deletions=part.max_deletions, have_normal=True)
+                    refused = None
+                except reconcile.DeletionLimit as exc:
+                    if writing:
+                        raise
+                    # check mode shows the whole plan and marks what the real run refuses
+                    ops, refused = exc.ops, "%s: %s" % (part.where, exc)
                 result = reconcile.result(part.resource, state, have, ops)
+                if refused:
+                    result["refused"] = refused
+                    out.setdefault("refused", []).append(refused)
+                    module.warn("a real run refuses this: %s" % refused)
                 result["commands"] = target.commands(part, ops)
                 if part.extra:
                     result.update(part.extra(ops))

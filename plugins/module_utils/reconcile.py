@@ -30,6 +30,16 @@ class ReconcileError(Exception):
     """A refused plan (guards, duplicate keys, bad input); nothing was changed."""
 
 
+class DeletionLimit(ReconcileError):
+    """The plan deletes more than ``max_deletions`` allows: a real run refuses it before writing; a check-mode run
+    reports it (``ops`` holds the plan) and goes on, so the preview shows what the real run would refuse."""
+
+    def __init__(self, what, deleted, limit, ops=()):
+        super(DeletionLimit, self).__init__("%s: the plan deletes %d object%s, more than max_deletions=%d (%s)" % (
+            what, len(deleted), "" if len(deleted) == 1 else "s", limit, ", ".join(repr(key) for key in deleted)))
+        self.ops = list(ops)
+
+
 _NESTED = object()  # marks a field whose full value needs Field.full (nested, or a mutable default)
 _NORMAL_CLASS = {"str": str, "int": int, "bool": bool}  # bool is not int here: True for an int field is made 1
 
@@ -292,12 +302,10 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
             for key, item in current.items():
                 if key not in wanted and key not in protected:
                     ops.append(Op("delete", key, item, None))
-    deletions = sum(1 for op in ops if op.action == "delete")
-    if max_deletions is not None and deletions > max_deletions:
-        raise ReconcileError("%s: the plan deletes %d object%s, more than max_deletions=%d; nothing was changed "
-                             "(%s)" % (resource.name, deletions, "" if deletions == 1 else "s", max_deletions,
-                                       ", ".join(repr(op.key) for op in ops if op.action == "delete")))
     ops.sort(key=lambda op: (ORDER[op.action], repr(op.key)))
+    deletions = [op.key for op in ops if op.action == "delete"]
+    if max_deletions is not None and len(deletions) > max_deletions:
+        raise DeletionLimit(resource.name, deletions, max_deletions, ops)
     return ops
 
 

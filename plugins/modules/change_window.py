@@ -21,7 +21,8 @@ description:
     each site can be changed in its own window by the same scheduled job; the others go ahead.
   - In C(drift) mode it returns, per cluster and resource, whether a scheduled drift check may correct it now
     (C(impax_cluster.drift_policy) / C(impax_estate.drift_policy) - C(auto), C(window) = only inside a declared
-    window that is open, C(report) = never).
+    window that is open, or outside one with O(force_reason) - a forced correction, recorded - and C(report) =
+    never), and in C(held_back) why a resource is not corrected and how to apply it.
 author:
   - impax.cluster_link contributors (@impax)
 options:
@@ -60,8 +61,15 @@ options:
     elements: str
     default: []
   record_file:
-    description: JSON-lines file that receives one record per forced change (not written in check mode).
+    description:
+      - JSON-lines file that receives one record per forced change (not written in check mode). A relative path is
+        taken from the directory C(ansible-playbook) runs in.
+      - Give it where the change goes ahead - the playbooks decide without it first, and record after the estate
+        lock and every guard have let the run through, so a run refused later leaves no record.
     type: path
+  playbook:
+    description: The playbook that makes the change, written into the record.
+    type: str
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:

@@ -399,6 +399,11 @@ commands:
   description: For rendered, the INSERT statements and parameters, in the same shape.
   returned: for rendered
   type: dict
+refused:
+  description: In check mode, what a real run refuses (O(max_deletions)), one line per table.
+  returned: in check mode, when a guard would refuse
+  type: list
+  elements: str
 statements_executed:
   description: Number of SQL statements run, for all tables together (one read per table, one per changed object,
     one verifying read per changed table).
@@ -567,6 +572,8 @@ def main():
         result["mappings"] = dict(changed=any(r["changed"] for r in result["mappings"].values()),
                                   tables=result["mappings"])
     result.update(changed=out["changed"], statements_executed=executed)
+    if out.get("refused"):
+        result["refused"] = out["refused"]
     result.update(driver.diffs(module, results, found))
     module.exit_json(**result)
 

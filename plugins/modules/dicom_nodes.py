@@ -131,8 +131,10 @@ options:
     type: bool
     default: false
   max_deletions:
-    description: Fail before changing anything when more modalities, or more peers, would be deleted (each list on
-      its own, as each table of M(impax.cluster_link.config_database)).
+    description:
+      - Fail before changing anything when more modalities, or more peers, would be deleted (each list on its own,
+        as each table of M(impax.cluster_link.config_database)).
+      - In check mode the module does not fail - it returns the whole plan and names the refusal in RV(refused).
     type: int
 attributes:
   check_mode:
@@ -184,6 +186,11 @@ rendered:
   description: The complete objects O(modalities) would be stored as.
   returned: for rendered
   type: dict
+refused:
+  description: In check mode, what a real run refuses (O(max_deletions)), one line per list.
+  returned: in check mode, when a guard would refuse
+  type: list
+  elements: str
 calls:
   description: Number of HTTP requests made.
   returned: when connected
@@ -265,6 +272,8 @@ def run(module):
         peers.update(before=masked(peers["before"]), after=masked(peers["after"]))
         peers.pop("diff", None)
         result["peers"] = peers
+    if out.get("refused"):
+        result["refused"] = out["refused"]
     if module._diff:
         modality_diff = results["modalities"].pop("diff")
         result["diff"] = {"before": {"modalities": modality_diff["before"]},

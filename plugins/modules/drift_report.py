@@ -51,6 +51,11 @@ options:
       - The deletion limit of the run the report is for, in place of each cluster's C(max_deletions) from the plan
         (the playbooks pass C(impax_max_deletions)). A resource whose drift deletes more is named in its message.
     type: int
+  run_id:
+    description:
+      - Written into the JSON report as C(run_id), so the run that asked for the report can tell it from a report an
+        earlier run left (the C(drift_schedule) role's runner passes C(impax_run_id)).
+    type: str
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:

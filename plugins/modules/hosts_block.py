@@ -74,6 +74,11 @@ options:
   own_ip:
     description: This node's own address, used with O(own_hostname).
     type: str
+  max_deletions:
+    description:
+      - Fail before writing when the managed block would lose more entries than this (a truncated or wrong table).
+      - In check mode the module does not fail - it returns the change and names the refusal in RV(refused).
+    type: int
   backup:
     description: Keep a copy of the old file next to it (C(<path>.<timestamp>~)) before changing it.
     type: bool
@@ -154,6 +159,11 @@ conflicts:
   returned: always
   type: list
   elements: dict
+refused:
+  description: In check mode, what a real run refuses (O(max_deletions)).
+  returned: in check mode, when the guard would refuse
+  type: list
+  elements: str
 decided_on_controller:
   description:
     - True when the action plugin read the file over the connection and found it converged with the module's own
@@ -191,7 +201,7 @@ def run(module):
             module.exit_json(changed=False, gathered=hf.HostsFile(text, params["marker"]).managed_entries())
         entries = take(module, "from_plan", params["entries"]) or []
         outcome = hf.Outcome(text, entries, params["state"], params["marker"], params["own_hostname"],
-                             params["own_ip"])
+                             params["own_ip"], params["max_deletions"])
     except hf.HostsFileError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
 
@@ -207,6 +217,12 @@ def run(module):
         module.warn("%s: %s" % (path, text_of))
 
     result = outcome.result()
+    if outcome.over_limit and not module.check_mode:
+        module.fail_json(msg="%s: %s; nothing was written" % (path, outcome.over_limit), **result)
+    if outcome.over_limit:
+        # check mode shows the whole change and marks what the real run refuses
+        result["refused"] = ["%s: %s" % (path, outcome.over_limit)]
+        module.warn("a real run refuses this: %s" % result["refused"][0])
     if module._diff:
         result["diff"] = {"before": text, "after": outcome.new_text, "before_header": path, "after_header": path}
     if outcome.changed and not module.check_mode:

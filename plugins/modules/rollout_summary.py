@@ -29,6 +29,13 @@ options:
     type: list
     elements: str
     default: []
+  guards:
+    description:
+      - Instead of a summary, collect what a real run would refuse (RV(refused)) from every stage result the nodes
+        registered, and fail naming each refusal - the check before the first write in C(link_clusters.yml), run
+        after its stages ran once in check mode. In check mode it reports without failing.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - impax.cluster_link.controller
 attributes:
@@ -49,9 +56,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+refused:
+  description: With O(guards), each refusal as C(cluster <name>, <node>: <what>).
+  returned: with O(guards)
+  type: list
+  elements: str
 summary:
   description: One line per cluster.
-  returned: always
+  returned: unless O(guards)
   type: list
   elements: str
 clusters:
@@ -59,6 +71,6 @@ clusters:
     - Per cluster and stage - changed nodes, operations, the node that ran it, broken links.
     - C(dicom_gateway) has one entry per gateway node (C(nodes.<node>)); C(verify.broken) names each broken pair as
       C(source CM -> target).
-  returned: always
+  returned: unless O(guards)
   type: dict
 """

@@ -88,7 +88,9 @@ def test_a_change_beyond_the_deletion_limit_is_named_before_the_rollout_refuses_
     assert target["status"] == "drift" and len(target["objects"]) == 4
     assert target["message"].startswith("3 deletions, more than max_deletions=0") and "impax_max_deletions=3" in target["message"]
     assert report["clusters"]["b"]["resources"]["sources"]["targets"][0]["message"] == "", "3 is within a limit of 3"
-    assert report["clusters"]["a"]["resources"]["hosts"]["targets"][0]["message"] == "", "the hosts block (one delete here) has no limit"
+    # the hosts block has the limit too (issue #33: every resource is guarded before the first write)
+    assert report["clusters"]["a"]["resources"]["hosts"]["targets"][0]["message"].startswith(
+        "1 deletion, more than max_deletions=0")
     assert "3 deletions, more than max_deletions=0" in drift.markdown(report)
 
     overridden = drift.build(clusters, results, {}, True, "unit", "now", kind="plan", max_deletions=3)
@@ -160,3 +162,20 @@ def test_the_report_shows_each_gateways_planned_permissions():
                                              ("harbor", "query (C-FIND)", "VLY_CM"), ("harbor", "echo only", "OLD_PACS")]
     assert "| harbor | store | VLY_CM, 3 modalities |" in drift.markdown(report)
     assert "<td>echo only</td><td>OLD_PACS</td>" in drift.html_page(report, None)
+
+
+def test_drift_a_correcting_run_leaves_says_which_policy_held_it_back():
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import decide, parse_now
+    clusters = {"a": dict(PLAN["clusters"]["a"], drift_policy={"sources": "report"}),
+                "b": dict(PLAN["clusters"]["b"], drift_policy={"sources": "auto"})}
+    decisions = decide(clusters, parse_now("2026-11-24T10:00:00+01:00"), correct=True)
+    changed = {"changed": True, "commands": [{"op": "create", "key": "A_NEW", "values": {"ae_title": "A_NEW"}}]}
+    results = {"a": {"sources": [("a-db", changed)]}, "b": {"sources": [("b-db", changed)]}}
+    report = drift.build(clusters, results, decisions, False, "unit", "now")
+    held = report["clusters"]["a"]["resources"]["sources"]
+    assert held["status"] == "drift" and held["targets"][0]["message"].startswith("not corrected: drift_policy report")
+    assert "link-clusters.yml" in held["targets"][0]["message"]
+    assert report["clusters"]["b"]["resources"]["sources"]["status"] == "corrected"
+    # a report-only run: drift without a message (nobody asked to correct it)
+    quiet = drift.build(clusters, results, decide(clusters, parse_now("2026-11-24T10:00:00+01:00")), True, "unit", "now")
+    assert quiet["clusters"]["a"]["resources"]["sources"]["targets"][0]["message"] == ""

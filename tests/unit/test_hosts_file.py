@@ -208,3 +208,16 @@ def test_names_match_whatever_their_case_and_whether_hostname_or_alias():
     assert len(renamed) == 1 and "is named old-name in the file, not North-CM01" in renamed[0]
     moved = hf.own_name_changes(hf.HostsFile("10.0.0.5 north-cm01\n"), entries, "NORTH-cm01", None)
     assert len(moved) == 1 and "from 10.0.0.5 to 10.0.0.11" in moved[0]
+
+
+def test_a_block_losing_more_entries_than_the_limit_is_refused_and_named():
+    text = render("127.0.0.1 localhost\n")
+    fewer = [ENTRIES[0]]
+    assert hf.Outcome(text, fewer, max_deletions=1).over_limit is None
+    refused = hf.Outcome(text, fewer, max_deletions=0)
+    assert refused.deleted == ["south-cm01"] and refused.changed
+    assert refused.over_limit == "the managed block loses 1 entry, more than max_deletions=0 (south-cm01)"
+    assert hf.Outcome(text, ENTRIES, max_deletions=0).over_limit is None, "nothing lost, nothing refused"
+    # a new block loses nothing; removing the block loses every name it held
+    assert hf.Outcome("127.0.0.1 localhost\n", fewer, max_deletions=0).over_limit is None
+    assert hf.Outcome(text, [], state="absent", max_deletions=1).deleted == ["north-cm01", "south-cm01"]

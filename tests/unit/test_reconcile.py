@@ -69,7 +69,13 @@ def test_deleted_needs_config():
 def test_max_deletions_fails_before_acting():
     with pytest.raises(ReconcileError, match="more than max_deletions=1"):
         reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=1)
-    assert len(reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=2)) == 2
+    allowed = reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=2)
+    assert len(allowed) == 2
+    # the refusal carries the whole plan: check mode shows it and marks what the real run refuses
+    with pytest.raises(reconcile.DeletionLimit) as refused:
+        reconcile.plan(NETWORK_MANAGEMENT, [A_CM], HAVE, "overridden", max_deletions=1)
+    assert [op.as_command() for op in refused.value.ops] == [op.as_command() for op in allowed]
+    assert "deletes 2 objects" in str(refused.value)
 
 
 def test_duplicate_keys_are_refused():

@@ -74,6 +74,31 @@ def test_a_cluster_whose_estate_lock_another_run_holds_is_reported_not_corrected
     assert not decisions["north"]["locked_out"] and decisions["north"]["correct"] == unlocked["north"]["correct"]
 
 
+def test_a_correcting_run_says_what_held_each_resource_back_and_marks_a_forced_correction():
+    clusters = {"north": {"change_windows": [WEEKEND_NIGHT], "drift_policy": {"network_management": "report",
+                                                                             "mappings": "window"}},
+                "east": {"drift_policy": {"mappings": "window"}},
+                "west": {"drift_policy": {"network_management": "auto", "sources": "auto", "mappings": "auto"}}}
+    tuesday = parse_now("2026-11-24T10:00:00+01:00")
+    decisions = decide(clusters, tuesday, correct=True, locked_out=["west"])
+    north = decisions["north"]
+    # sources: the default policy (window)
+    assert set(north["held_back"]) == {"network_management", "sources", "mappings"} and not north["forced"]
+    assert "drift_policy report" in north["held_back"]["network_management"]
+    assert ("no change window of north is open now (sat,sun 22:00-04:00 Europe/Brussels)" in north["held_back"]["mappings"]
+            and "impax_force_reason" in north["held_back"]["mappings"])
+    assert "east declares no change window" in decisions["east"]["held_back"]["mappings"]
+    assert all("another run holds the estate lock of west" in why for why in decisions["west"]["held_back"].values())
+    # a report-only run holds nothing back: it was not asked to correct
+    assert "held_back" not in decide(clusters, tuesday)["north"]
+    forced = decide(clusters, tuesday, correct=True, force_reason="CHG-7: fix mappings now")
+    assert forced["north"]["forced"] and forced["north"]["correct"]["mappings"]
+    assert "mappings" not in forced["north"]["held_back"] and forced["north"]["held_back"]["network_management"]
+    assert not forced["west"]["forced"], "west has no window policy: nothing is forced there"
+    inside = decide(clusters, parse_now("2026-11-28T23:00:00+01:00"), correct=True, force_reason="CHG-7")
+    assert not inside["north"]["forced"], "inside the window nothing needs forcing"
+
+
 def test_bad_windows_and_now_are_named():
     assert check_window(WEEKEND_NIGHT, "impax_cluster.change_windows[0]") == []
     problems = check_window({"days": ["someday"], "start": "25:00", "end": "4", "timezone": "Mars/Olympus"},

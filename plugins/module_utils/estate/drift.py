@@ -102,8 +102,7 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
             base = resource.split(".")[0]
             corrected = not check_only and bool((decision.get("correct") or {}).get(base))
             entries = []
-            limit = None if base == "hosts" else (
-                max_deletions if max_deletions is not None else (index.get(name) or {}).get("max_deletions"))
+            limit = max_deletions if max_deletions is not None else (index.get(name) or {}).get("max_deletions")
             for where, result in items:
                 status, objects, message = resource_status(result, corrected)
                 deletions = sum(1 for obj in objects if obj["op"] == "delete")
@@ -112,6 +111,9 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
                     message = ("%d deletion%s, more than max_deletions=%d: a rollout stops here before changing it; "
                                "an intended change runs with -e impax_max_deletions=%d"
                                % (deletions, "" if deletions == 1 else "s", limit, deletions))
+                if status == DRIFT and not message:
+                    # a correcting run that left this drift: which policy (or lock) held it back, and how to apply it
+                    message = (decision.get("held_back") or {}).get(base) or ""
                 entries.append({"where": where, "status": status, "objects": objects, "message": message})
             resources[resource] = {"status": worst(e["status"] for e in entries), "policy": (decision.get("policy") or {}).get(base),
                                    "corrected": corrected, "targets": entries}
@@ -119,6 +121,8 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
                           "window": decision.get("window"), "windows": decision.get("windows") or [],
                           # checked, not corrected: another run held the cluster's estate lock
                           "locked_out": bool(decision.get("locked_out")),
+                          # corrected outside the window policy, for a recorded reason (impax_force_reason)
+                          "forced": bool(decision.get("forced")),
                           # who may do what on the cluster's gateway, as planned (least privilege at a glance)
                           "permissions": (index.get(name) or {}).get("gateway_permissions") or {}}
     status = worst(c["status"] for c in clusters.values())

@@ -239,7 +239,7 @@ KNOWN_VARIABLES = set(CLUSTER_VARS) | set(NODE_VARS) | {
     "impax_report_kind", "impax_max_deletions", "impax_rollout_serial", "impax_rollout_report", "impax_force_reason",
     "impax_change_record", "impax_outside_window", "impax_now", "impax_plan_file", "impax_export_dir",
     "impax_superset_file", "impax_snapshot", "impax_snapshot_enabled", "impax_snapshot_dir", "impax_snapshot_id",
-    "impax_lock_wait", "impax_lock_lease", "impax_lock_take_over",
+    "impax_lock_wait", "impax_lock_lease", "impax_lock_take_over", "impax_run_id",
     # set by playbooks/plan.yml on each node
     "impax_cluster_plan", "impax_cluster_slices", "impax_hosts_tables", "impax_gateway"}
 ESTATE_WIDE = ("impax_estate", "impax_mapping_superset")

@@ -144,5 +144,26 @@ def decide(clusters, now, correct=False, force_reason=None, mode="drift", locked
                 for r in RESOURCES)
             decision["allowed"] = True
             decision["locked_out"] = name in locked_out
+            # forced: a correction the window policy holds back outside every window, made anyway for the reason
+            decision["forced"] = bool(correct and force_reason and window is None and name not in locked_out
+                                      and any(policy[r] == "window" for r in RESOURCES))
+            if correct:
+                decision["held_back"] = dict((r, _held_back(name, policy[r], windows, name in locked_out))
+                                             for r in RESOURCES if not decision["correct"][r])
         decisions[name] = decision
     return decisions
+
+
+def _held_back(name, policy, windows, locked_out):
+    """Why a correcting drift check leaves a resource of cluster ``name`` as it is, and how to correct it."""
+    if locked_out:
+        return "not corrected: another run holds the estate lock of %s; the next drift check corrects it" % name
+    if policy == "report":
+        return ("not corrected: drift_policy report (a scheduled run never corrects it); apply the inventory with "
+                "link-clusters.yml, or set drift_policy to auto or window")
+    if not windows:
+        return ("not corrected: drift_policy window, but %s declares no change window; declare one "
+                "(impax_cluster.change_windows) or force with -e \"impax_force_reason='<ticket>'\"" % name)
+    return ("not corrected: drift_policy window and no change window of %s is open now (%s); the check in the next "
+            "window corrects it, or force now with -e \"impax_force_reason='<ticket>'\"" % (name, " | ".join(
+                describe(w) for w in windows)))

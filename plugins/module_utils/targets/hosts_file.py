@@ -233,6 +233,7 @@ BLOCK_OPTIONS = dict(
     own_hostname=dict(type="str"),
     own_ip=dict(type="str"),
     backup=dict(type="bool", default=False),
+    max_deletions=dict(type="int"),
 )
 
 # The suboptions of one managed entry (the hosts_block module's O(entries)).
@@ -253,8 +254,12 @@ class Outcome(object):
     node by the module, or on the controller by its action plugin to find a converged node without running it).
     """
 
-    def __init__(self, text, entries, state="present", marker=DEFAULT_MARKER, own_hostname=None, own_ip=None):
-        """``entries`` as validated by the module's argument spec; raises HostsFileError."""
+    def __init__(self, text, entries, state="present", marker=DEFAULT_MARKER, own_hostname=None, own_ip=None,
+                 max_deletions=None):
+        """``entries`` as validated by the module's argument spec; raises HostsFileError.
+
+        ``deleted``: the host names the block loses; ``over_limit``: the refusal when they are more than
+        ``max_deletions`` (a real run fails on it, check mode reports it)."""
         hosts = HostsFile(text, marker)
         self.text, self.hosts = text, hosts
         if state == "present":
@@ -267,6 +272,14 @@ class Outcome(object):
         else:
             self.entries, self.block, self.new_text, self.refusals, self.conflicts = [], "", hosts.without_block(), [], []
         self.changed = self.new_text != text
+        kept = set(entry["hostname"] for entry in self.entries)
+        # by host name (a name with an IPv4 and an IPv6 line is one entry)
+        self.deleted = list(dict.fromkeys(entry["hostname"] for entry in hosts.managed_entries()
+                                          if entry["hostname"] not in kept))
+        self.over_limit = None
+        if max_deletions is not None and len(self.deleted) > max_deletions:
+            self.over_limit = "the managed block loses %d entr%s, more than max_deletions=%d (%s)" % (
+                len(self.deleted), "y" if len(self.deleted) == 1 else "ies", max_deletions, ", ".join(self.deleted))
 
     def result(self):
         """The module's result (without diff and write details)."""

@@ -5,8 +5,11 @@
     python impax_drift_check.py --project-dir DIR --inventory inventories/site [--correct] [--report-dir DIR]
 
 Exit status (docs/operations.md): 0 in sync (or every drift corrected), 2 drift remains,
-3 a target was unreachable, 1 an error (including a failed run that wrote no report),
+3 a target was unreachable, 1 an error (including a run that wrote no report of its own),
 75 another drift check holds the lock (nothing was run).
+
+Only the report this run wrote counts: the run passes its own id (impax_run_id) to the playbook, which writes it
+into the report; a report left by an earlier run is never read as this run's result.
 """
 
 import argparse
@@ -15,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -39,21 +43,39 @@ def main(argv=None):
             print("impax-drift-check: another drift check is running (%s); nothing was run" % args.lock_file)
             return LOCKED
         report_dir = os.path.join(args.project_dir, args.report_dir)
+        run_id = uuid.uuid4().hex
         command = [args.ansible_playbook, args.playbook, "-i", args.inventory, "-e", json.dumps(
-            {"impax_report_dir": report_dir, "impax_drift_correct": args.correct})]
+            {"impax_report_dir": report_dir, "impax_drift_correct": args.correct, "impax_run_id": run_id})]
         for extra in args.extra_vars:
             command += ["-e", extra]
-        done = subprocess.run(command, cwd=args.project_dir, check=False)
-        reports = sorted((os.path.join(report_dir, name) for name in os.listdir(report_dir)
-                          if name.startswith("drift-") and name.endswith(".json")),
-                         key=os.path.getmtime) if os.path.isdir(report_dir) else []
-        if not reports:
-            print("impax-drift-check: ansible-playbook exited %d and wrote no report" % done.returncode)
+        try:
+            done = subprocess.run(command, cwd=args.project_dir, check=False)
+        except OSError as exc:
+            print("impax-drift-check: cannot run %s: %s" % (args.ansible_playbook, exc))
             return 1
-        with open(reports[-1]) as handle:
-            report = json.load(handle)
-        print("impax-drift-check: estate %s %s (report %s)" % (report["estate"], report["status"], reports[-1]))
+        report, path = own_report(report_dir, run_id)
+        if report is None:
+            print("impax-drift-check: ansible-playbook exited %d and wrote no report of this run in %s (%s); "
+                  "its output above says why" % (done.returncode, report_dir, path))
+            return 1
+        print("impax-drift-check: estate %s %s (report %s)" % (report["estate"], report["status"], path))
         return int(report["exit_status"])
+
+
+def own_report(report_dir, run_id):
+    """(report, path) of the drift report that carries ``run_id``, or (None, what was found instead)."""
+    names = sorted(name for name in os.listdir(report_dir) if name.startswith("drift-") and name.endswith(".json")) \
+        if os.path.isdir(report_dir) else []
+    for name in names:
+        path = os.path.join(report_dir, name)
+        try:
+            with open(path) as handle:
+                report = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if isinstance(report, dict) and report.get("run_id") == run_id:
+            return report, path
+    return None, ("reports of earlier runs only: %s" % ", ".join(names)) if names else "no report at all"
 
 
 if __name__ == "__main__":

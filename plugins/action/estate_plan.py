@@ -195,7 +195,8 @@ class ActionModule(ControllerAction):
         # templates is slow when the estate is large
         index = dict((name, {"membership": c["membership"], "nodes": c["nodes"], "database_node": c["database_node"],
                              "gateway_nodes": sorted(c["gateways"]),
-                             "change_windows": c["change_windows"], "drift_policy": c["drift_policy"]})
+                             "change_windows": c["change_windows"], "drift_policy": c["drift_policy"],
+                             "max_deletions": c["max_deletions"]})
                      for name, c in plan["clusters"].items())
         summary = summary_lines(plan, args["summary_per_rule"], args["plan_file"])
         if args["plan_file"]:

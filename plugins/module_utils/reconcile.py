@@ -34,9 +34,9 @@ class DeletionLimit(ReconcileError):
     """The plan deletes more than ``max_deletions`` allows: a real run refuses it before writing; a check-mode run
     reports it (``ops`` holds the plan) and goes on, so the preview shows what the real run would refuse."""
 
-    def __init__(self, what, deleted, limit, ops=()):
-        super(DeletionLimit, self).__init__("%s: the plan deletes %d object%s, more than max_deletions=%d (%s)" % (
-            what, len(deleted), "" if len(deleted) == 1 else "s", limit, ", ".join(repr(key) for key in deleted)))
+    def __init__(self, deleted, limit, ops=()):
+        super(DeletionLimit, self).__init__("the plan deletes %d object%s, more than max_deletions=%d (%s)" % (
+            len(deleted), "" if len(deleted) == 1 else "s", limit, ", ".join(repr(key) for key in deleted)))
         self.ops = list(ops)
 
 
@@ -305,7 +305,7 @@ def plan(resource, want, have, state, protected=(), allow_empty=False, max_delet
     ops.sort(key=lambda op: (ORDER[op.action], repr(op.key)))
     deletions = [op.key for op in ops if op.action == "delete"]
     if max_deletions is not None and len(deletions) > max_deletions:
-        raise DeletionLimit(resource.name, deletions, max_deletions, ops)
+        raise DeletionLimit(deletions, max_deletions, ops)
     return ops
 
 

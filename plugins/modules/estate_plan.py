@@ -179,7 +179,7 @@ plan:
       type: dict
 index:
   description:
-    - Per cluster, its membership, nodes, database node and gateway nodes, change windows and drift policy - small,
+    - Per cluster, its membership, nodes, database node and gateway nodes, change windows, drift policy and deletion limit (C(max_deletions)) - small,
       for grouping hosts.
     - With O(plan_file), also C(slices) - the cluster's large lists (C(hosts_table), C(network_management),
       C(sources), C(mappings.<table>), C(gateways.<node>) - each gateway's registry) written once as files next to the plan, each a

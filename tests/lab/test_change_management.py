@@ -3,11 +3,12 @@
 import glob
 import json
 import os
+import re
 import shutil
 
 import yaml
 
-from labutil import NODES, ROOT, hosts_digests, playbook, recap
+from labutil import BIN, NODES, ROOT, adhoc, hosts_digests, playbook, recap
 
 
 def snapshot(folder, name):
@@ -81,9 +82,13 @@ def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
     assert "Change plan for approval" in (reports / "plan-impax-lab.html").read_text()
     assert snapshot(folder, "planned") == before  # the plan changed nothing
 
-    change, unused = playbook("link-clusters.yml", "-e", "impax_snapshot_enabled=true", inventory=proposed,
-                              IMPAX_PROJECT_DIR=ROOT)
+    report = os.path.join("build", "test-reports", "rollout-%d.json" % os.getpid())
+    change, unused = playbook("link-clusters.yml", "-e", "impax_snapshot_enabled=true", "-e", "impax_rollout_report=%s" % report,
+                              inventory=proposed, IMPAX_PROJECT_DIR=ROOT)
     assert change.returncode == 0, change.stdout[-3000:]
+    # a relative path is taken from the directory the command runs in (#33), never from playbooks/
+    assert os.path.isfile(os.path.join(ROOT, report)) and not os.path.exists(os.path.join(ROOT, "playbooks", "build"))
+    os.remove(os.path.join(ROOT, report))
     assert sum(recap(change.stdout)[h]["changed"] for h in recap(change.stdout)) > 0
     # the rollout took its own snapshot first: the same state as "before"
     taken = [line for line in change.stdout.splitlines() if "Snapshot " in line]
@@ -92,8 +97,15 @@ def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
     assert changed != before
     assert "HBR_MR9" in json.dumps(changed["harbor"]["sources"]) + json.dumps(changed["valley"]["sources"])
 
-    rollback, unused = playbook("playbooks/rollback.yml", "-e", "impax_snapshot=%s" % os.path.join(folder, "impax-lab", "before"))
+    # rolled back as docs/operations.md writes it: the snapshot the rollout printed, by its path under build/
+    snapshot_id = re.search(r"Snapshot (\S+): \S+/build/snapshots/impax-lab/\1 \(restore with", change.stdout).group(1)
+    rollback, unused = playbook("playbooks/rollback.yml", "-e", "impax_snapshot=build/snapshots/impax-lab/%s" % snapshot_id)
     assert rollback.returncode == 0, rollback.stdout[-3000:]
+    assert "Restored from %s/build/snapshots/impax-lab/%s" % (ROOT, snapshot_id) in rollback.stdout
+    assert re.search(r"harbor: hosts \d+/\d+ nodes changed; Network Management [^;]*; Source Manager \d+ (create|delete|update)",
+                     rollback.stdout), rollback.stdout[-3000:]
+    assert "The inventory still describes the change that was rolled back: revert it too" in rollback.stdout
+    shutil.rmtree(os.path.join(ROOT, "build", "snapshots", "impax-lab", snapshot_id))
     after = snapshot(folder, "after")
     assert after == before
 
@@ -115,7 +127,19 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
     assert "impax_force_reason" in refused.stdout
     assert set(recap(refused.stdout)) == {"localhost"}  # no node was touched
 
+    # forced, but another run holds summit's estate lock: summit does not go ahead, so nothing is recorded (#33)
+    from test_faults import AWX, lock
     record = tmp_path / "forced.jsonl"
+    assert lock(AWX, "summit")["outcome"] == "taken"
+    try:
+        held, unused = playbook("link-clusters.yml", "-e", "impax_now=%s" % tuesday, "-e", "impax_force_reason='CHG0041 early'",
+                                "-e", "impax_change_record=%s" % record, inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+        assert held.returncode != 0 and "the estate lock of summit is held by run awx-run-7" in held.stdout + held.stderr, \
+            held.stdout[-3000:]
+    finally:
+        assert lock(dict(state="released", run_id="awx-run-7"), "summit")["outcome"] == "released"
+    assert not record.exists(), "a forced change that did not go ahead was recorded: %s" % record.read_text()
+
     forced, unused = playbook("link-clusters.yml", "-e", "impax_now=%s" % tuesday,
                               "-e", "impax_force_reason='CHG0042 replaced CM'", "-e", "impax_change_record=%s" % record,
                               inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
@@ -123,12 +147,38 @@ def test_rollout_outside_a_window_is_refused_and_a_forced_one_recorded(lab, tmp_
     assert "Snapshot " in forced.stdout  # a change-window deployment snapshots every cluster first
     entry = json.loads(record.read_text().splitlines()[-1])
     assert entry["clusters"] == ["summit"] and entry["reason"] == "CHG0042 replaced CM"
+    assert entry["playbook"] == "link_clusters.yml" and entry["mode"] == "rollout"
     assert entry["time"].startswith("2026-11-24T09:00:00")
 
     inside, unused = playbook("link-clusters.yml", "-e", "impax_now=2026-11-28T23:30:00+01:00",
                               "-e", "impax_change_record=%s" % record, inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
     assert inside.returncode == 0, inside.stdout[-3000:]
     assert len(record.read_text().splitlines()) == 1  # inside the window: nothing to record
+
+    # a correcting drift check under summit's window policy: held back outside the window - the report says which
+    # policy and how to apply it - and a forced correction is recorded like a forced rollout (#33)
+    cluster = inventory / "group_vars" / "summit" / "cluster.yml"
+    data = yaml.safe_load(cluster.read_text())
+    data["impax_cluster"]["drift_policy"] = {"dicom": "window"}
+    cluster.write_text(yaml.safe_dump(data))
+    gone = adhoc("summit-cm01", "ansible.builtin.uri", "url=http://summit-cm01:8042/modalities/HBR_CM method=DELETE "
+                 "url_username=impax url_password=lab-gateway-secret force_basic_auth=true")
+    assert gone.returncode == 0, gone.stdout
+    reports = tmp_path / "reports"
+    for force in ([], ["-e", "impax_force_reason='CHG0043 gateway fix'"]):
+        check, unused = playbook("playbooks/drift_check.yml", "-e", "impax_now=%s" % tuesday, "-e", "impax_drift_correct=true",
+                                 "-e", "impax_report_dir=%s" % reports, "-e", "impax_change_record=%s" % record, *force,
+                                 inventory=str(inventory), IMPAX_PROJECT_DIR=ROOT)
+        dicom = json.loads((reports / "drift-impax-lab.json").read_text())["clusters"]["summit"]["resources"]["dicom"]
+        if not force:
+            assert check.returncode != 0 and dicom["status"] == "drift", check.stdout[-3000:]
+            assert dicom["targets"][0]["message"].startswith("not corrected: drift_policy window and no change window of "
+                                                             "summit is open now"), dicom
+            assert len(record.read_text().splitlines()) == 1
+    assert check.returncode == 0 and dicom["status"] == "corrected", check.stdout[-3000:]
+    entry = json.loads(record.read_text().splitlines()[-1])
+    assert (entry["clusters"], entry["reason"], entry["playbook"], entry["mode"]) == (
+        ["summit"], "CHG0043 gateway fix", "drift_check.yml", "drift")
 
 
 def test_outside_window_skip_changes_only_the_clusters_inside_their_windows(lab, tmp_path):
@@ -164,35 +214,60 @@ def test_outside_window_skip_changes_only_the_clusters_inside_their_windows(lab,
 
 
 def test_scheduled_runner_exit_statuses(lab, tmp_path):
+    """The drift_schedule role applied as docs/operations.md shows, then its unit's command run as systemd runs it:
+    the unit's environment only (no shell profile), in its working directory (issue #33)."""
+    import pwd
+    import shlex
     import subprocess
-    import sys
-
-    from labutil import environ
 
     converge, unused = playbook("link-clusters.yml")
     assert converge.returncode == 0, converge.stdout[-3000:]
-    runner = [sys.executable, os.path.join(ROOT, "roles", "drift_schedule", "files", "impax_drift_check.py"),
-              "--project-dir", ROOT, "--inventory", "inventories/lab", "--playbook", "playbooks/drift_check.yml",
-              "--report-dir", str(tmp_path / "reports"), "--lock-file", str(tmp_path / "lock")]
-    env = environ(IMPAX_PROJECT_DIR=ROOT)
+    root = tmp_path / "root"
+    schedule = tmp_path / "schedule.yml"
+    schedule.write_text(yaml.safe_dump([{
+        "name": "Schedule the drift check", "hosts": "localhost", "gather_facts": False, "connection": "local",
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "roles": [{"role": "impax.cluster_link.drift_schedule", "drift_schedule_name": "impax-lab",
+                   "drift_schedule_project_dir": ROOT, "drift_schedule_inventory": "inventories/lab",
+                   "drift_schedule_root": str(root), "drift_schedule_manage_service": False,
+                   "drift_schedule_lock_file": str(tmp_path / "drift.lock")}]}]))
+    # applied from the checkout as a user does: ansible.cfg names the collections path, the environment does not
+    env = dict((k, v) for k, v in os.environ.items() if k != "ANSIBLE_COLLECTIONS_PATH")
+    applied = subprocess.run([os.path.join(BIN, "ansible-playbook"), str(schedule), "-i", "localhost,"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-2000:]
+    unit = (root / "etc/systemd/system/impax-drift-check-impax-lab.service").read_text().splitlines()
+    workdir = next(line.split("=", 1)[1] for line in unit if line.startswith("WorkingDirectory="))
+    command = shlex.split(next(line.split("=", 1)[1] for line in unit if line.startswith("ExecStart=")))
+    user = pwd.getpwuid(os.getuid())
+    # what systemd gives a system service: its PATH, the user's HOME/USER/LOGNAME/SHELL, and the unit's Environment=
+    systemd_env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "HOME": user.pw_dir,
+                   "USER": user.pw_name, "LOGNAME": user.pw_name, "SHELL": user.pw_shell}
+    systemd_env.update(line.split("=", 1)[1].split("=", 1) for line in unit if line.startswith("Environment="))
+    assert systemd_env["ANSIBLE_COLLECTIONS_PATH"], "the unit must name where the collection is"
 
-    def run_runner(*extra):
-        return subprocess.run(runner + list(extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    def run_unit(**override):
+        return subprocess.run(command, cwd=workdir, env=dict(systemd_env, **override), capture_output=True, text=True,
+                              timeout=600, check=False)
 
-    in_sync = run_runner()
-    assert in_sync.returncode == 0, in_sync.stdout[-3000:]
+    in_sync = run_unit()
+    assert in_sync.returncode == 0, in_sync.stdout[-3000:] + in_sync.stderr[-2000:]
     assert "estate impax-lab in_sync" in in_sync.stdout
     # a modality deleted behind the collection's back: drift (2); the policy lets a correcting run fix it (0)
-    from labutil import adhoc
     gone = adhoc("summit-cm01", "ansible.builtin.uri",
                  "url=http://summit-cm01:8042/modalities/HBR_CM method=DELETE url_username=impax "
                  "url_password=lab-gateway-secret force_basic_auth=true")
     assert gone.returncode == 0, gone.stdout
-    drift = run_runner()
-    assert drift.returncode == 2, drift.stdout[-3000:]
-    corrected = run_runner("--correct")
+    drift = run_unit()
+    assert drift.returncode == 2 and "estate impax-lab drift" in drift.stdout, drift.stdout[-3000:]
+    # the playbook cannot be found (the unit of issue #33 had an empty collections path): 1, never the last report
+    lost = run_unit(ANSIBLE_COLLECTIONS_PATH="")
+    assert lost.returncode == 1, lost.stdout[-3000:]
+    assert "wrote no report of this run" in lost.stdout and "estate impax-lab" not in lost.stdout, lost.stdout[-3000:]
+    corrected = subprocess.run(command + ["--correct"], cwd=workdir, env=systemd_env, capture_output=True, text=True,
+                               timeout=600, check=False)
     assert corrected.returncode == 0 and "estate impax-lab corrected" in corrected.stdout, corrected.stdout[-3000:]
-    assert run_runner().returncode == 0
+    assert run_unit().returncode == 0
 
 
 def test_drift_check_names_an_unreachable_gateway(lab, tmp_path):
@@ -386,16 +461,40 @@ def test_objects_kept_by_hand_survive_and_a_deletion_limit_stops_before_changing
         assert json.load(handle)["status"] == "in_sync"
     assert snapshot(folder, "kept") == before
 
-    # not kept, under a limit of 0: check mode and the real run both refuse harbor's deletions, and change nothing
-    for extra in (["--check"], []):
-        refused, unused = playbook("link-clusters.yml", "-e", "impax_max_deletions=0", *extra)
-        assert refused.returncode != 0, refused.stdout[-3000:]
-        counts = recap(refused.stdout)
-        assert counts["harbor-db01"]["failed"] == 1 and counts["harbor-cm01"]["failed"] == 1, counts
-        assert "more than max_deletions=0; nothing was changed" in refused.stdout
-        assert RESEARCH in refused.stdout
-        assert not [h for h, r in counts.items() if r["changed"]], extra
+    # not kept, under a limit of 0: the real run stops before the first write anywhere, naming every refusal;
+    # --check shows every stage and the summary, marking what the real run refuses (issue #33)
+    preview, unused = playbook("link-clusters.yml", "-e", "impax_max_deletions=0", "--check")
+    assert preview.returncode == 0, preview.stdout[-3000:]
+    assert "REFUSED in a real run" in preview.stdout and RESEARCH in preview.stdout, preview.stdout[-3000:]
+    refused, unused = playbook("link-clusters.yml", "-e", "impax_max_deletions=0")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output[-3000:]
+    counts = recap(refused.stdout)
+    assert [h for h, r in counts.items() if r["failed"]] == ["localhost"], counts
+    assert not [h for h, r in counts.items() if r["changed"]], counts
+    assert "a guard refuses, nothing was written anywhere" in output
+    for resource in ("network_management", "sources", "modalities"):
+        assert re.search(r"cluster harbor, harbor-(db|cm)01: %s: the plan deletes 1 object, more than max_deletions=0 "
+                         r"\(.*%s" % (resource, re.escape(RESEARCH)), output), (resource, output[-3000:])
     assert snapshot(folder, "refused") == before
+
+    # one station taken out of the inventory under a limit of 0: the hosts tables stay as they are too (they were
+    # rewritten before the database refused, issue #33)
+    removed = tmp_path / "removed"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), removed)
+    stations = removed / "group_vars" / "harbor" / "stations.yml"
+    data = yaml.safe_load(stations.read_text())
+    data["impax_stations"] = [s for s in data["impax_stations"] if s["station_name"] != "READ1"]
+    stations.write_text(yaml.safe_dump(data))
+    hosts_before = hosts_digests()
+    refused, unused = playbook("link-clusters.yml", "-e", "impax_max_deletions=0", inventory=str(removed),
+                               IMPAX_PROJECT_DIR=ROOT)
+    assert refused.returncode != 0 and "a guard refuses, nothing was written anywhere" in refused.stdout, refused.stdout[-3000:]
+    assert re.search(r"harbor-cm01: /etc/hosts: the managed block loses 1 entry, more than max_deletions=0 \(hbr-read1\)",
+                     refused.stdout), refused.stdout[-3000:]
+    assert hosts_digests() == hosts_before
+    assert snapshot(folder, "refused again") == before
+
     # the plan for approval says so before anyone runs it
     plans = tmp_path / "plans"
     approval, unused = playbook("playbooks/change_plan.yml", "-e", "impax_max_deletions=0", "-e",

@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.inventory import raw_estate_from_hostvars
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.planner import plan_estate
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import FLAG_LEGEND, flag_letters
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.inventory_files import duplicate_keys
 from ansible_collections.impax.cluster_link.plugins.plugin_utils.plan_slices import write_slices
@@ -56,6 +56,8 @@ def summary_lines(plan, per_rule=0, plan_file=None):
                          "hosts table (%d entries), stations and mapping tables" % (name, len(plan["clusters"][name]["hosts_table"])))
         for table, rows in sorted(plan["mappings"].items()):
             lines.append("superset %s: %d rows" % (table, len(rows)))
+        if any(cluster["links"] for cluster in plan["clusters"].values()):
+            lines.append(FLAG_LEGEND)
         for name, cluster in sorted(plan["clusters"].items()):
             nm = cluster["network_management"]
             src = cluster["sources"]

@@ -98,13 +98,15 @@ def test_snapshot_change_rollback_restores_exactly(lab, tmp_path):
     assert "HBR_MR9" in json.dumps(changed["harbor"]["sources"]) + json.dumps(changed["valley"]["sources"])
 
     # rolled back as docs/operations.md writes it: the snapshot the rollout printed, by its path under build/
-    snapshot_id = re.search(r"Snapshot (\S+): \S+/build/snapshots/impax-lab/\1 \(restore with", change.stdout).group(1)
+    snapshot_id = re.search(r"Snapshot (\d{8}T\d{6}Z): ", change.stdout).group(1)
+    assert os.path.isdir(os.path.join(ROOT, "build", "snapshots", "impax-lab", snapshot_id))
     rollback, unused = playbook("playbooks/rollback.yml", "-e", "impax_snapshot=build/snapshots/impax-lab/%s" % snapshot_id)
     assert rollback.returncode == 0, rollback.stdout[-3000:]
-    assert "Restored from %s/build/snapshots/impax-lab/%s" % (ROOT, snapshot_id) in rollback.stdout
+    said = " ".join(rollback.stdout.split())  # the callback may fold long lines
+    assert "Restored from %s/build/snapshots/impax-lab/%s" % (ROOT, snapshot_id) in said
     assert re.search(r"harbor: hosts \d+/\d+ nodes changed; Network Management [^;]*; Source Manager \d+ (create|delete|update)",
-                     rollback.stdout), rollback.stdout[-3000:]
-    assert "The inventory still describes the change that was rolled back: revert it too" in rollback.stdout
+                     said), rollback.stdout[-3000:]
+    assert "The inventory still describes the change that was rolled back: revert it too" in said
     shutil.rmtree(os.path.join(ROOT, "build", "snapshots", "impax-lab", snapshot_id))
     after = snapshot(folder, "after")
     assert after == before

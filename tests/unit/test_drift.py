@@ -71,9 +71,9 @@ def test_picture_and_documents_name_every_cluster_link_and_change():
     assert 'label="a->b LP\\nb->a L"' in dot and "dir=both" in dot
     assert drift.COLOURS["drift"] in dot
     md = drift.markdown(report)
-    assert "| a | network_management | drift |" in md and "update `HBR_CM` link_prefetching: False -> True" in md
+    assert "| a | network_management | drift |" in md and "update `HBR_CM` link_prefetching: false -> true" in md
     page = drift.html_page(report, "<svg><text>a</text></svg>")
-    assert "<svg><text>a</text></svg>" in page and "link_prefetching: False -&gt; True" in page
+    assert "<svg><text>a</text></svg>" in page and "link_prefetching: false -&gt; true" in page
     assert "Graphviz" in drift.html_page(report, None)
 
 
@@ -179,3 +179,32 @@ def test_drift_a_correcting_run_leaves_says_which_policy_held_it_back():
     # a report-only run: drift without a message (nobody asked to correct it)
     quiet = drift.build(clusters, results, decide(clusters, parse_now("2026-11-24T10:00:00+01:00")), True, "unit", "now")
     assert quiet["clusters"]["a"]["resources"]["sources"]["targets"][0]["message"] == ""
+
+
+def test_a_plan_for_approval_reads_as_a_plan_in_every_format_and_shows_objects_whole():
+    """#33 point 5: no "drift / exit status 2" on a plan; the HTML has the Markdown's key line; a new object whole, in
+    the inventory's notation (true/false/null, not Python's True/None)."""
+    station = {"ae_title": "WARD_CT_WITH_A_LONG_TITLE", "automatic_archiving": False, "institution": None,
+               "station_name": "CT HEAD: ward 7", "comment": "x" * 200, "pattern": "%CT%"}
+    results = {"a": {"sources": [("a-db", {"changed": True, "commands": [{"op": "create", "key": "WARD_CT", "values": station}]})]},
+               "b": {"hosts": [("b-cm", {"changed": False})]}}
+    report = drift.build(PLAN["clusters"], results, {}, True, "unit", "now", kind="plan")
+    page, md = drift.html_page(report, None), drift.markdown(report)
+    assert "exit status" not in page and "exit status" not in md
+    assert '<span class="status">1 resource will change</span>' in page
+    assert "<p>Status drift below means: the rollout will change this.</p>" in page and \
+        "Status drift below means: the rollout will change this." in md
+    whole = ('{ae_title: WARD_CT_WITH_A_LONG_TITLE, automatic_archiving: false, comment: %s, institution: null, '
+             'pattern: "%%CT%%", station_name: "CT HEAD: ward 7"}' % ("x" * 200))
+    assert whole in md and drift.html.escape(whole) in page
+    assert "None" not in md and "False" not in md
+    # a drift report keeps its status and exit status
+    assert "Status: drift (exit status 2), at now." in drift.markdown(drift.build(PLAN["clusters"], results, {}, True, "unit", "now"))
+    assert [drift.flow(v) for v in ("true", "12", "10.201.1.11", " x", "a#b", "")] == ['"true"', '"12"', "10.201.1.11", '" x"', '"a#b"', '""']
+
+
+def test_the_link_flag_letters_are_explained_wherever_they_appear():
+    report = drift.build(PLAN["clusters"], {"a": {"hosts": [("a-cm", {"changed": False})]}}, {}, True, "unit", "now")
+    legend = "L Cluster Linking, I Link Internal Queries, E Link External Queries, U Link Cluster Updates, P Link Prefetching"
+    assert legend in drift.estate_dot(report, PLAN) and legend in drift.markdown(report)
+    assert legend in drift.html_page(report, None)

@@ -10,8 +10,10 @@ where the policy allowed a correction); nothing here talks to a target.
 from __future__ import annotations
 
 import html
+import json
+import re
 
-from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import flag_letters
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate.schema import FLAG_LEGEND, flag_letters
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.windows import RESOURCES
 
 # Statuses, worst last; the estate's status is the worst of its resources'.
@@ -135,7 +137,7 @@ def build(index, results, decisions, check_only, estate, now, kind="drift", max_
 # -- rendering ---------------------------------------------------------------------------------------
 def estate_dot(report, plan):
     """Graphviz source of the linked estate: clusters (with their CMs) coloured by status, links with flags."""
-    title = _q("%s - %s" % (report["estate"], report["status"].replace("_", " ")))
+    title = _q("%s - %s\n%s" % (report["estate"], report["status"].replace("_", " "), FLAG_LEGEND)).replace("\n", "\\n")
     lines = ["digraph estate {",
              '  graph [rankdir=LR, fontname="DejaVu Sans", label=%s, labelloc=t];' % title,
              '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="DejaVu Sans"];',
@@ -188,16 +190,34 @@ def _q(text):
 
 
 def _object_text(obj):
+    """An object or its changed fields in the inventory's own notation (YAML flow style), whole - never cut."""
     if obj.get("fields"):
-        return "; ".join("%s: %s -> %s" % (f, _short(v.get("before")), _short(v.get("after"))) for f, v in sorted(obj["fields"].items()))
+        return "; ".join("%s: %s -> %s" % (f, flow(v.get("before")), flow(v.get("after"))) for f, v in sorted(obj["fields"].items()))
     if obj.get("values") is not None:
-        return _short(obj["values"])
+        return flow(obj["values"])
     return ""
 
 
-def _short(value, size=160):
+_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_ ./@%^()+-]*$")
+_YAML_WORDS = ("true", "false", "yes", "no", "on", "off", "null", "none", "~")
+
+
+def flow(value):
+    """``value`` as YAML flow style: true/false/null, strings quoted only where YAML needs it, dicts in key order."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{%s}" % ", ".join("%s: %s" % (flow(str(k)), flow(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(flow(v) for v in value)
     text = str(value)
-    return text if len(text) <= size else text[:size - 3] + "..."
+    plain = (_PLAIN.match(text) and text == text.strip() and text.lower() not in _YAML_WORDS
+             and not re.match(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$", text))
+    return text if plain else json.dumps(text)
 
 
 TITLES = {"drift": "Drift report", "plan": "Change plan for approval"}
@@ -217,20 +237,38 @@ def permission_rows(report):
     return rows
 
 
-def markdown(report):
-    lines = ["# %s - estate %s" % (TITLES.get(report["kind"], "Report"), report["estate"]), ""]
+def headline(report):
+    """The status line at the top: for a plan what will change, for a drift check its status and exit status."""
+    if report["kind"] == "plan":
+        changing = len(set((n, r) for n, c in report["clusters"].items() for r, e in c["resources"].items()
+                           if e["status"] == DRIFT))
+        return "%d resource%s will change" % (changing, "" if changing == 1 else "s") if changing else "nothing will change"
+    return "%s (exit status %d)" % (report["status"].replace("_", " "), report["exit_status"])
+
+
+def lead(report):
+    """The sentences under the title - the same in Markdown and HTML."""
     if report["kind"] == "plan":
         changing = sorted(set("%s / %s" % (n, r) for n, c in report["clusters"].items() for r, e in c["resources"].items()
                               if e["status"] == DRIFT))
-        lines += ["Computed at %s against the live targets: %s." % (
+        return ["Computed at %s against the live targets: %s." % (
             report["now"], ("%d resource(s) will change: %s" % (len(changing), ", ".join(changing))) if changing
-            else "nothing will change"), "", "Status *drift* below means: the rollout will change this.", ""]
-    else:
-        lines += ["Status: **%s** (exit status %d), at %s." % (report["status"].replace("_", " "), report["exit_status"],
-                                                               report["now"]), ""]
-        locked = sorted(n for n, c in report["clusters"].items() if c.get("locked_out"))
-        if locked:
-            lines += ["Checked, not corrected - another run held their estate lock: %s." % ", ".join(locked), ""]
+            else "nothing will change"), "Status drift below means: the rollout will change this.",
+            "Picture: %s." % FLAG_LEGEND]
+    lines = ["Status: %s, at %s. Picture: %s." % (headline(report), report["now"], FLAG_LEGEND)]
+    locked = sorted(n for n, c in report["clusters"].items() if c.get("locked_out"))
+    if locked:
+        lines.append("Checked, not corrected - another run held their estate lock: %s." % ", ".join(locked))
+    forced = sorted(n for n, c in report["clusters"].items() if c.get("forced"))
+    if forced:
+        lines.append("Corrected outside the window policy for a recorded reason (impax_force_reason): %s." % ", ".join(forced))
+    return lines
+
+
+def markdown(report):
+    lines = ["# %s - estate %s" % (TITLES.get(report["kind"], "Report"), report["estate"]), ""]
+    for sentence in lead(report):
+        lines += [sentence, ""]
     lines += ["| cluster | resource | status | policy | where | objects |", "|---|---|---|---|---|---|"]
     for name, cluster in sorted(report["clusters"].items()):
         for resource, entry in sorted(cluster["resources"].items()):
@@ -278,7 +316,8 @@ figure { margin: 1em 0; } ul { margin: 0; padding-left: 1.2em; }
 </style></head>
 <body>
 <h1>%(title)s - %(estate)s</h1>
-<p><span class="status">%(status)s</span> exit status %(exit)d, at %(now)s</p>
+<p><span class="status">%(status)s</span></p>
+%(lead)s
 <figure>%(svg)s</figure>
 <table><tr><th>cluster</th><th>resource</th><th>status</th><th>policy</th><th>where</th><th>what differs</th></tr>
 %(rows)s
@@ -288,8 +327,8 @@ figure { margin: 1em 0; } ul { margin: 0; padding-left: 1.2em; }
 %(permissions)s
 </table>
 </body></html>
-""" % {"title": e(TITLES.get(report["kind"], "Report")), "estate": e(report["estate"]), "status": e(report["status"].replace("_", " ")),
-       "colour": COLOURS[report["status"]], "exit": report["exit_status"], "now": e(report["now"]),
+""" % {"title": e(TITLES.get(report["kind"], "Report")), "estate": e(report["estate"]), "status": e(headline(report)),
+       "colour": COLOURS[report["status"]], "lead": "\n".join("<p>%s</p>" % e(sentence) for sentence in lead(report)),
        "svg": svg or "<p>(no picture: Graphviz <code>dot</code> is not installed)</p>", "rows": "\n".join(rows),
        "permissions": "\n".join("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % tuple(e(x) for x in row)
                                 for row in permission_rows(report))}

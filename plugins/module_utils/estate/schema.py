@@ -31,6 +31,11 @@ LINK_FLAG_LETTERS = (("cluster_linking", "L"), ("link_internal_queries", "I"), (
                      ("link_cluster_updates", "U"), ("link_prefetching", "P"))
 
 
+# wherever the letters are shown, this says what they mean
+FLAG_LEGEND = ("link flags: L Cluster Linking, I Link Internal Queries, E Link External Queries, U Link Cluster Updates, "
+               "P Link Prefetching")
+
+
 def flag_letters(flags):
     return "".join(letter for flag, letter in LINK_FLAG_LETTERS if flags.get(flag)) or "-"
 

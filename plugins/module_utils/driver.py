@@ -74,8 +74,9 @@ def run(module, target, parts, name):
     """Reconcile ``parts`` on ``target`` as ``module.params['state']`` asks; returns what the module reports.
 
     ``{"gathered": {key: items}}`` for gathered, else ``{"results": {key: result}, "changed": bool}`` (and
-    ``refused``: what a real run would refuse, in check mode); always with the target's counter. A refused plan or a target error fails the module naming the part (``name`` when no
-    part is at fault) - before anything was written: every part is read and planned before the first write.
+    ``refused``: what a real run would refuse, in check mode); always with the target's counter. A refused plan or
+    a target error fails the module naming the part (``name`` when no part is at fault) - before anything was
+    written: every part is read and planned before the first write.
     """
     state = module.params["state"]
     writing = state in reconcile.ACTION_STATES and not module.check_mode

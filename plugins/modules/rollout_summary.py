@@ -57,7 +57,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 refused:
-  description: With O(guards), each refusal as C(cluster <name>, <node>: <what>).
+  description: "With O(guards), each refusal as C(cluster <name>, <node>: <what>)."
   returned: with O(guards)
   type: list
   elements: str

@@ -39,8 +39,8 @@ def test_a_new_estate_copied_as_the_guide_says_plans_with_the_users_own_rows():
     """Step 1 of getting-started, word for word; then the user's own rows replace the example's (step 2) - the plan
     judges them by themselves, not against the example's reviewed superset (17 errors before, issue #33)."""
     estate = "first-contact-%d" % os.getpid()
-    commands = [line.split("  #")[0].replace("<estate>", estate) for line in code_block("docs/getting-started.md",
-                                                                                     "## 1. Describe the clusters")]
+    block = code_block("docs/getting-started.md", "## 1. Describe the clusters")
+    commands = [line.split("  #")[0].replace("<estate>", estate) for line in block]
     assert commands[0].startswith("cp -r inventories/example")
     try:
         done = shell(" && ".join(commands))

@@ -75,8 +75,8 @@ def test_a_cluster_whose_estate_lock_another_run_holds_is_reported_not_corrected
 
 
 def test_a_correcting_run_says_what_held_each_resource_back_and_marks_a_forced_correction():
-    clusters = {"north": {"change_windows": [WEEKEND_NIGHT], "drift_policy": {"network_management": "report",
-                                                                             "mappings": "window"}},
+    clusters = {"north": {"change_windows": [WEEKEND_NIGHT],
+                          "drift_policy": {"network_management": "report", "mappings": "window"}},
                 "east": {"drift_policy": {"mappings": "window"}},
                 "west": {"drift_policy": {"network_management": "auto", "sources": "auto", "mappings": "auto"}}}
     tuesday = parse_now("2026-11-24T10:00:00+01:00")

@@ -500,7 +500,7 @@ def test_objects_kept_by_hand_survive_and_a_deletion_limit_stops_before_changing
     assert re.search(r"harbor-cm01: /etc/hosts: the managed block loses 1 entry, more than max_deletions=0 \(hbr-read1\)",
                      refused.stdout), refused.stdout[-3000:]
     assert hosts_digests() == hosts_before
-    assert snapshot(folder, "refused again") == before
+    assert snapshot(folder, "refused-again") == before
 
     # the plan for approval says so before anyone runs it
     plans = tmp_path / "plans"

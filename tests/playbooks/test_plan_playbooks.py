@@ -67,6 +67,12 @@ def test_synthesize_mappings_writes_the_proposal_for_review(playbook, tmp_path):
     assert "| north | 16 | 16082 | 5 (3322) | 0 (0) |" in markdown
     html = (reports / "mapping_synthesis.html").read_text()
     assert "<td>north</td>" in html and "CT HEAD WO CONTRAST" in html
+    # the proposed order in both documents, and everything in the JSON
+    first = yaml.safe_load(committed)["impax_mapping_superset"]["specialty"][0]
+    assert "| %d | `%s` | %s |" % (first["rule"], first["pattern"], first["label"]) in markdown
+    assert "<tr><td>%d</td><td><code>%s</code></td>" % (first["rule"], first["pattern"]) in html
+    full = json.loads((reports / "mapping_synthesis.json").read_text())
+    assert full["specialty"]["rows"][0]["pattern"] == first["pattern"] and "repair" in full["specialty"]
     again = run(playbook, "-i", str(inventory), "-e", "impax_report_dir=%s" % reports)
     assert "changed=0" in again.stdout.split("PLAY RECAP")[-1], again.stdout
 

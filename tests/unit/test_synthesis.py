@@ -1,6 +1,5 @@
 """Superset synthesis: constructed cases from the issue, corpus parsing, and properties."""
 
-import graphlib
 import itertools
 import json
 
@@ -9,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import MappingTable, Row
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
-    CorpusError, SynthesisError, _feedback_edges, _sift, evidence, read_corpus, synthesize)
+    CorpusError, SynthesisError, evidence, read_corpus, synthesize)
 
 
 def rows(*triples):
@@ -266,52 +265,185 @@ def test_example_plan_shadowing_is_only_what_the_synthesis_reported():
         dict((k, r[k]) for k in ("pattern", "rule", "label")) for r in out["specialty"]["rows"]]
 
 
-# -- giving up constraints: the feedback-arc step and its local improvement --------------
-class _Weighted(object):
-    def __init__(self, weight):
-        self.weight = weight
+# -- issue #31: what the proposal guarantees, point by point ---------------------------
+def test_any_row_with_the_right_label_may_carry_a_description_no_invented_conflict():
+    """#31.1: North's CT HEAD PERFUSION is NEURO through %HEAD% as well as %PERFUSION%; South needs %CT% before
+    %PERFUSION%. %HEAD% < %CT% < %PERFUSION% keeps both: no conflict."""
+    tables = {"north": rows(("%PERFUSION%", 10, "NEURO"), ("%HEAD%", 20, "NEURO"), ("%", 1000000, "BODY")),
+              "south": rows(("%CT%", 10, "ABDO"), ("%", 1000000, "BODY"))}
+    result = synthesize("specialty", tables, {
+        "north": evidence([{"description": "CT HEAD PERFUSION", "label": "NEURO"}]),
+        "south": evidence([{"description": "CT PERFUSION LIVER", "label": "ABDO"}])})
+    assert [c for c in result["conflicts"] if c["kind"] in ("cycle", "sample")] == []
+    assert label_under(result, "CT HEAD PERFUSION") == "NEURO" and label_under(result, "CT PERFUSION LIVER") == "ABDO"
+    assert order(result).index("%HEAD%") < order(result).index("%CT%") < order(result).index("%PERFUSION%")
 
 
-class _Row(object):
-    def __init__(self, name, rule):
-        self.key, self.naive_rule = (name,), rule
+def test_a_site_order_the_proposal_reverses_is_reported_with_a_proof_never_called_harmless():
+    """#31.2: South has %CT% < DEXA < %HEAD%, North %HEAD% < %CT%, no evidence either way: one site's order breaks,
+    and the break is reported with a description whose label it changes, shown both ways."""
+    tables = {"south": rows(("%CT%", 10, "ABDO"), ("DEXA", 20, "MSK"), ("%HEAD%", 30, "NEURO"), ("%", 1000000, "BODY")),
+              "north": rows(("%HEAD%", 10, "NEURO"), ("%CT%", 20, "ABDO"), ("%", 1000000, "BODY"))}
+    result = synthesize("specialty", tables, {})
+    breaks = [c for c in result["conflicts"] if c["kind"] == "order"]
+    assert len(breaks) == 1, result["conflicts"]
+    proof = breaks[0]["proof"]
+    site_rows_ = dict((s, MappingTable([Row(r["pattern"], r["rule"], r["label"]) for r in t], "BODY")) for s, t in tables.items())
+    assert proof["own_label"] == site_rows_[proof["site"]].label(proof["description"])
+    assert proof["proposal_label"] == label_under(result, proof["description"]) != proof["own_label"]
+    assert all(r["before"] != "%CT%" or r["after"] != "%HEAD%" for r in result["relaxed"]), "never relaxed without proof"
 
 
-def cut_weight(order, edges):
-    place = dict((m, i) for i, m in enumerate(order))
-    return sum(w for (a, b), w in edges.items() if place[a] > place[b])
+def test_a_declared_sample_on_a_sites_catch_all_is_a_conflict_with_a_fix_not_a_gain():
+    """#31.4: North declares DEXA HIP -> BODY (its catch-all); South's %HIP% -> MSK takes it. The plan says ICL202,
+    so the synthesis says so too, with the literal row that fixes it; a corpus count there is a gain."""
+    tables = {"north": rows(("%HEAD%", 10, "NEURO"), ("%", 1000000, "BODY")),
+              "south": rows(("%HIP%", 10, "MSK"), ("%", 1000000, "BODY"))}
+    declared = synthesize("specialty", tables, {"north": evidence([{"description": "DEXA HIP", "label": "BODY"}])})
+    samples = [c for c in declared["conflicts"] if c["kind"] == "sample"]
+    assert len(samples) == 1 and "'DEXA HIP'" in samples[0]["suggestion"] and declared["gained"]["north"]["descriptions"] == 0
+    assert declared["report"]["north"]["synthesized"]["changed"] == 1
+    counted = synthesize("specialty", tables, {"north": evidence([], {"DEXA HIP": 4})})
+    assert [c for c in counted["conflicts"] if c["kind"] == "sample"] == []
+    assert counted["gained"]["north"]["descriptions"] == 1 and counted["report"]["north"]["synthesized"]["changed"] == 0
 
 
-def test_sifting_gives_up_the_lighter_constraints_the_greedy_order_kept():
-    # R1 -> R3 (1) against R3 -> R1 (3): the greedy order and the sites' numbers both give up the heavy one
-    weights = {("R0", "R2"): 2, ("R1", "R0"): 3, ("R1", "R2"): 2, ("R1", "R3"): 1, ("R2", "R0"): 1, ("R3", "R1"): 3}
-    names = ["R0", "R1", "R2", "R3"]
-    by_pattern = dict((m, _Row(m, 10 * i)) for i, m in enumerate(names))
-    given_up = _feedback_edges(names, dict((pair, _Weighted(w)) for pair, w in weights.items()), by_pattern)
-    assert given_up == {("R1", "R3"), ("R2", "R0")}
-    assert sum(weights[pair] for pair in given_up) == 2 == min(
-        cut_weight(list(p), weights) for p in itertools.permutations(names))
+def test_a_contested_pattern_in_an_accepted_proposal_is_not_a_stale_superset():
+    """#31.4: the proposal keeps the majority label of a contested pattern; the plan refuses the contest (ICL021)
+    but does not call the fresh proposal stale (ICL205) nor name one site's label as everyone's."""
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import analyse
+
+    tables = {"a": rows(("%CT%", 10, "NEURO"), ("%", 1000000, "BODY")), "b": rows(("%CT%", 20, "ABDO"), ("%", 1000000, "BODY")),
+              "c": rows(("%CT%", 30, "ABDO"), ("%", 1000000, "BODY"))}
+    result = synthesize("specialty", tables, {})
+    assert [r["label"] for r in result["rows"] if r["pattern"] == "%CT%"] == ["ABDO"]  # two sites against one
+    findings = Findings()
+    analyse({"specialty": tables}, {}, findings, given={"specialty": result["rows"]})
+    rules_found = sorted(set(f.rule for f in findings.sorted()))
+    assert "ICL021" in rules_found and "ICL205" not in rules_found, [f.message for f in findings.sorted()]
 
 
-edge_lists = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.sampled_from([1, 2, 5, 10 ** 12])),
-                      max_size=30)
+def test_conflicts_are_grouped_per_pair_of_rows_most_studied_first_and_listed_in_full():
+    """#31.6: one conflict per pair of rows, with counts; every description in all_descriptions."""
+    tables = {"a": rows(("%HEAD%", 10, "NEURO"), ("%CT%", 20, "ABDO"), ("%", 1000000, "BODY")),
+              "b": rows(("%CT%", 10, "ABDO"), ("%HEAD%", 20, "NEURO"), ("%", 1000000, "BODY"))}
+    corpus_a = dict(("CT HEAD %d" % i, 100 + i) for i in range(8))
+    corpus_b = dict(("HEAD CT %d" % i, i + 1) for i in range(12))
+    result = synthesize("specialty", tables, {"a": evidence([], corpus_a), "b": evidence([], corpus_b)})
+    cycles = [c for c in result["conflicts"] if c["kind"] == "cycle"]
+    assert len(cycles) == 1, cycles  # b's twelve descriptions: one pair of rows
+    cycle = cycles[0]
+    assert cycle["count"] == 12 and len(cycle["all_descriptions"]) == 12 and cycle["studies"] == sum(corpus_b.values())
+    assert cycle["descriptions"][0] == "HEAD CT 11"  # the most studied first
+    assert result["repair"]["descriptions_lost_after"] == 12 <= result["repair"]["descriptions_lost_before"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(edge_lists, st.randoms(use_true_random=False))
-def test_sifting_never_gives_up_more_and_keeps_every_row(triples, rnd):
-    edges = dict(((a, b), w) for a, b, w in triples if a != b)
-    nodes = sorted(set(n for pair in edges for n in pair)) or [0]
-    succ = dict((m, [(b, w) for (a, b), w in edges.items() if a == m]) for m in nodes)
-    pred = dict((m, [(a, w) for (a, b), w in edges.items() if b == m]) for m in nodes)
-    start = list(nodes)
-    rnd.shuffle(start)
-    sifted = _sift(start, succ, pred)
-    assert sorted(sifted) == nodes
-    assert cut_weight(sifted, edges) <= cut_weight(start, edges)
-    # what the feedback step keeps has no cycle left: its rows have an order breaking none of it
-    given_up = _feedback_edges(nodes, dict((pair, _Weighted(w)) for pair, w in edges.items()),
-                               dict((m, _Row(str(m), m)) for m in nodes))
-    kept = dict((pair, w) for pair, w in edges.items() if pair not in given_up)
-    sorter = graphlib.TopologicalSorter(dict((m, [a for (a, b) in kept if b == m]) for m in nodes))
-    assert cut_weight(list(sorter.static_order()), kept) == 0
+# -- properties against a brute-force order search -------------------------------------
+def like(pattern, text):
+    """SQL LIKE with '%' only, written separately from the module's matcher (a regular expression)."""
+    import re
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("%")), text, re.S) is not None
+
+
+def first_label(ordered, text, default="BODY"):
+    return next((label for pattern, label in ordered if like(pattern, text)), default)
+
+
+def own_order(table):
+    return [(r["pattern"], r["label"]) for r in sorted(table, key=lambda r: (r["rule"], r["pattern"]))]
+
+
+STRINGS = sorted(set(" ".join(words) for n in (1, 2, 3) for words in itertools.product(WORDS, repeat=n)))
+
+
+def estate_with_samples(estate, declared):
+    """Tables and evidence; the first ``declared`` texts of each site become samples with the site's own label."""
+    tables, ev = split(estate)
+    samples = {}
+    for site, (unused, corpus) in estate.items():
+        texts = sorted(corpus)[:declared]
+        samples[site] = [{"description": t, "label": first_label(own_order(tables[site]), t)} for t in texts]
+        ev[site] = evidence(samples[site], dict((t, c) for t, c in corpus.items() if t not in texts))
+    return tables, ev, samples
+
+
+@settings(max_examples=150, deadline=None)
+@given(estate_st, st.integers(0, 3))
+def test_brute_force_a_reported_conflict_means_no_order_keeps_the_evidence(estate, declared):
+    """(a) on tables small enough to try every order of their specific rows."""
+    tables, ev, samples = estate_with_samples(estate, declared)
+    result = synthesize("specialty", tables, ev, structural=False)
+    if any(c["kind"] == "label" for c in result["conflicts"]):
+        return  # a contested pattern has no one label to order by
+    specific = [(r["pattern"], r["label"]) for r in result["rows"] if r["pattern"].strip("%")]
+    if len(specific) > 7:
+        return
+    labels = dict(specific)
+    wants = []
+    for site, texts in ev.items():
+        mine = own_order(tables[site])
+        for text, (n_samples, unused) in texts.items():
+            own = next(((p, lab) for p, lab in mine if like(p, text)), None)
+            if own is None or (not own[0].strip("%") and not n_samples):
+                continue
+            matching = [p for p in labels if like(p, text)]
+            if any(labels[p] != own[1] for p in matching):
+                wants.append((text, own[1]))
+    keeps_all = any(all(first_label([(p, labels[p]) for p in perm], text, None) == label for text, label in wants)
+                    for perm in itertools.permutations(labels))
+    reported = [c for c in result["conflicts"] if c["kind"] in ("cycle", "sample")]
+    assert bool(reported) == (not keeps_all), (reported, wants, specific)
+    # and the proposal keeps every description it does not report
+    lost = set(d["description"] for c in reported for d in c["all_descriptions"])
+    proposal = [(r["pattern"], r["label"]) for r in result["rows"]]
+    for text, label in wants:
+        assert (first_label(proposal, text) == label) or text in lost, (text, label, proposal)
+
+
+@settings(max_examples=150, deadline=None)
+@given(estate_st)
+def test_brute_force_no_reported_break_means_every_site_order_is_kept(estate):
+    """(b): every pair of a site's rows that can give one string two labels keeps its order, or is reported, and
+    each reported break's example is proven both ways."""
+    tables, ev = split(estate)
+    result = synthesize("specialty", tables, ev, structural=False)
+    position = dict((r["pattern"], i) for i, r in enumerate(result["rows"]))
+    labels = dict((r["pattern"], r["label"]) for r in result["rows"])
+    reported = set((c["broken"]["before"], c["broken"]["after"]) for c in result["conflicts"] if c["kind"] == "order")
+    contested = set(r["pattern"] for c in result["conflicts"] if c["kind"] == "label" for r in c["rows"])
+    for site, table in tables.items():
+        mine = [(p, lab) for p, lab in own_order(table) if p.strip("%")]
+        for i, (a, label_a) in enumerate(mine):
+            for b, label_b in mine[i + 1:]:
+                if a in contested or b in contested or labels[a] == labels[b] or position[a] < position[b]:
+                    continue
+                if any(like(a, s) and like(b, s) for s in STRINGS + [a, b]):
+                    assert (a, b) in reported, (site, a, b, result["rows"])
+    for conflict in result["conflicts"]:
+        if conflict["kind"] == "order" and conflict["proof"]:
+            proof = conflict["proof"]
+            assert first_label(own_order(tables[proof["site"]]), proof["description"]) == proof["own_label"]
+            assert first_label([(r["pattern"], r["label"]) for r in result["rows"]], proof["description"]) \
+                == proof["proposal_label"] != proof["own_label"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(estate_st, st.integers(0, 3))
+def test_a_proposal_with_no_reported_conflict_plans_valid_with_no_shadowing_it_did_not_report(estate, declared):
+    """(c): the plan's own rules on the accepted proposal - no error, and every ICL203 is one the synthesis listed."""
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
+    from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import analyse
+
+    tables, ev, samples = estate_with_samples(estate, declared)
+    result = synthesize("specialty", tables, ev)
+    if result["conflicts"]:
+        return
+    findings = Findings()
+    analyse({"specialty": tables}, {"specialty": samples}, findings, given={"specialty": result["rows"]})
+    errors = [f.message for f in findings.sorted() if f.severity == "error"]
+    assert errors == [], (errors, result["rows"])
+    shadowing = sorted((f.cluster, f.data["local_row"]["pattern"], f.data["superset_row"]["pattern"])
+                       for f in findings.sorted() if f.rule == "ICL203")
+    listed = sorted((u["site"], u["local_row"]["pattern"], u["superset_row"]["pattern"]) for u in result["unevidenced"])
+    assert set(shadowing) <= set(listed), (shadowing, listed)

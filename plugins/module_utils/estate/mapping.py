@@ -254,9 +254,14 @@ def build_superset(table, tables_by_site, findings, origin=None, catch_all_rule=
     return rows
 
 
-def given_superset(table, union, given, findings, catch_all_rule=1000000, file=None):
-    """The reviewed synthesised table, checked to hold exactly the union's rows (ICL205)."""
+def given_superset(table, union, given, findings, catch_all_rule=1000000, file=None, labels=None):
+    """The reviewed synthesised table, checked to hold exactly the union's rows (ICL205).
+
+    ``labels``: {pattern: {label: [sites]}}. A row keeps one of the labels its sites give it: a contested pattern
+    (ICL021, reported on its own) is not a stale table, whichever site's label the synthesis kept.
+    """
     field = "impax_mapping_superset.%s" % table
+    labels = labels or dict((r.pattern, {r.label: list(r.sites)}) for r in union)
     wanted = dict((r.pattern, r) for r in union)
     rows, seen = [], set()
     for index, item in enumerate(given):
@@ -271,9 +276,10 @@ def given_superset(table, union, given, findings, catch_all_rule=1000000, file=N
                          obj=pattern, field="%s[%d]" % (field, index), file=file)
             continue
         seen.add(pattern)
-        if item["label"] != source.label:
-            findings.add("ICL205", "%s row %r maps to %s in the synthesised table but to %s at %s; re-run "
-                         "synthesize_mappings.yml" % (table, pattern, item["label"], source.label, "/".join(source.sites)),
+        if item["label"] not in labels[pattern]:
+            findings.add("ICL205", "%s row %r maps to %s in the synthesised table but no site gives it that label "
+                         "(%s); re-run synthesize_mappings.yml" % (table, pattern, item["label"], ", ".join(
+                             "%s at %s" % (label, "/".join(sites)) for label, sites in sorted(labels[pattern].items()))),
                          obj=pattern, field="%s[%d].label" % (field, index), file=file)
         rows.append(Row(pattern, item["rule"], item["label"], source.sites))
     for pattern in sorted(set(wanted) - seen):
@@ -318,6 +324,14 @@ def check_rule_hygiene(table, rows, findings, catch_all_rule):
                          cluster=twins[0].sites[0], obj=twins[0].pattern, field="impax_mappings.%s" % table)
 
 
+def gains(own_row, declared):
+    """Whether another label the superset gives a site's description is *gained* rather than *changed*: nobody
+    declared its meaning (a corpus count, not a sample) and the site's own table had no specific row for it (no
+    row, or only the catch-all). A declared sample is a meaning whatever row gave it locally. The one definition
+    the plan (ICL202) and the synthesis share."""
+    return not declared and (own_row is None or own_row.is_catch_all)
+
+
 def sample_shadowing(table, site, own, superset, samples, findings, origin=None):
     """Evaluate a site's samples with its own table and with the superset.
 
@@ -337,7 +351,7 @@ def sample_shadowing(table, site, own, superset, samples, findings, origin=None)
             findings.add("ICL201", "%s sample %r is expected to map to %s, the site's own table gives %s (%s)"
                          % (table, text, expected, own_label, own_row.describe() if own_row else "no row matches"),
                          cluster=site, obj=text, field=field, file=origin(site))
-        if sup_label != own_label:
+        if sup_label != own_label and not gains(own_row, True):
             findings.add("ICL202", "%s: %r maps to %s at %s (%s) but to %s under the superset (%s)"
                          % (table, text, own_label, site, own_row.describe() if own_row else "no row",
                             sup_label, sup_row.describe() if sup_row else "no row"),
@@ -490,7 +504,12 @@ def analyse(tables, samples_by_site, findings=None, origin=None, structural=True
         by_site = tables[table]
         if given is not None and table in given:
             union = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule, renumbered=True)
-            rows = given_superset(table, union, given[table], findings, catch_all_rule=catch_all_rule, file=given_file)
+            labels = {}
+            for site in sorted(by_site):
+                for row in by_site[site]:
+                    labels.setdefault(row["pattern"], {}).setdefault(row["label"], []).append(site)
+            rows = given_superset(table, union, given[table], findings, catch_all_rule=catch_all_rule, file=given_file,
+                                  labels=labels)
         else:
             rows = build_superset(table, by_site, findings, origin=origin, catch_all_rule=catch_all_rule)
         superset = MappingTable(rows, DEFAULT_LABELS[table])

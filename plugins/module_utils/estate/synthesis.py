@@ -5,36 +5,39 @@
 
 A naive superset keeps each row's own rule number, so another site's row with
 a lower number can take a local description (shadowing). The synthesiser
-renumbers the union instead. It turns what each site means into precedence
-constraints between rows and orders the rows by them:
+renumbers the union instead, placing the rows first to last:
 
-1. order: each site's rows keep their relative order (consecutive rows of a
-   site give an edge);
-2. meaning: for every description of a site's evidence (samples, corpus) that
-   the site's own table maps through one of its own rows (not the catch-all)
-   to label L, the most specific row of the union that matches it with label L
-   must come before every row that matches it with another label;
+1. meaning: each description of a site's evidence (samples, corpus) that the
+   site's own table labels L needs *some* row of the union labelled L before
+   every row that matches it with another label (``_Want``). A row may come
+   next when no open description needs another row before it; placing a row
+   never adds a demand, so when an order keeps every description this finds
+   one, and a description is given up only when none does (the lightest:
+   a declared sample outweighs any corpus count), then won back where a move
+   costs nothing (``_repair``);
+2. site order: each site's consecutive rows, as a second priority, so a
+   site's whole order holds unless something forces it; afterwards every pair
+   of each site's rows is checked and each reversal that can change a label is
+   reported with an example proven both ways (``_site_breaks``);
 3. free rows: more literal characters first, then pattern text; catch-all
    rows go last.
 
-Contradictions show up as cycles (strongly connected components). Inside a
-component the edges to give up are chosen greedily (Eades-Lin-Smyth, weighted
-by evidence: a declared sample outweighs any corpus count, order-only edges
-weigh least); every constraint the final order breaks is reported with the
-cycle that forced it and a suggested fix. The result is then evaluated
-against every site's evidence, so the reported label changes are measured,
-not inferred. See docs/mappings.md.
+The proposal is then evaluated against every site's evidence, so the reported
+label changes are measured, not inferred. "Kept" and "gained" are defined once
+for the synthesis and the plan's rules (``mapping.gains``). See docs/mappings.md.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import heapq
 import io
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import (
-    DEFAULT_LABELS, MappingTable, Row, WILDCARD, patterns_intersect, site_rows, structural_shadowing, underscore_readings)
+    DEFAULT_LABELS, MappingTable, Row, WILDCARD, gains, patterns_intersect, site_rows, structural_shadowing,
+    underscore_readings, witnesses)
 
 SAMPLE_WEIGHT = 10 ** 12  # one declared sample outweighs any corpus count
 ORDER_WEIGHT = 1          # a site's row order alone: given up before any evidence
@@ -131,14 +134,31 @@ class _Edge(object):
                                  for site, items in sorted(self.evidence.items()))}
 
 
+class _Want(object):
+    """One description of one site's evidence: the first row of the proposal that matches it must be one of ``keep``
+    (the union's specific rows with the site's label), not one of ``lose`` (specific rows with another label)."""
+    __slots__ = ("site", "text", "samples", "count", "label", "keep", "lose", "weight", "kept")
+
+    def __init__(self, site, text, samples, count, label, keep, lose):
+        self.site, self.text, self.samples, self.count, self.label = site, text, samples, count, label
+        self.keep, self.lose = keep, lose
+        self.weight = samples * SAMPLE_WEIGHT + count
+        self.kept = True
+
+    def holds(self, position):
+        """Whether the order ``position`` ({pattern: index}) keeps this description's label."""
+        return min(position[n.pattern] for n in self.keep) < min(position[n.pattern] for n in self.lose)
+
+
 def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000000, step=10, structural=True):
     """Propose one global table for ``table``.
 
     ``tables_by_site``: {site: [{pattern, rule, label}]}; ``evidence_by_site``:
     {site: {description: (samples, corpus count)}}. Returns a dict with
-    ``rows`` (renumbered, with their sites), ``conflicts``, ``relaxed`` (site
-    orders given up where the order changes no label), ``gained`` and a per
-    site ``report`` comparing the naive union with the proposal.
+    ``rows`` (renumbered, with their sites), ``conflicts`` (evidence no order can keep, each site order the
+    proposal breaks - proven with an example - label and catch-all disagreements), ``relaxed`` (site orders given
+    up where the order provably changes no label), ``repair`` (what the improvement pass won back), ``gained``
+    and a per site ``report`` comparing the naive union with the proposal.
     """
     _refuse_duplicates(table, tables_by_site)
     evidence_by_site = evidence_by_site or {}
@@ -149,24 +169,6 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
     own_tables = dict((site, MappingTable(site_rows(tables_by_site[site], site), default)) for site in sites)
     union_index = MappingTable([n.row for n in nodes.values()], default)
 
-    edges = {}
-
-    def edge(before, after):
-        found = edges.get((before.pattern, after.pattern))
-        if found is None:
-            found = edges[(before.pattern, after.pattern)] = _Edge(before, after)
-        return found
-
-    for site in sites:
-        order = site_order[site]
-        for first, second in zip(order, order[1:]):
-            if first.catch_all or second.catch_all:
-                continue  # catch-alls go last anyway; rows after a site's catch-all were dead there
-            found = edge(first, second)
-            found.order_sites.append(site)
-            found.weight += ORDER_WEIGHT
-            found.relevant = found.relevant or (first.label != second.label and patterns_intersect(first.row, second.row))
-
     matches_of = {}
 
     def matches(text):
@@ -175,44 +177,54 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
             found = matches_of[text] = [nodes[r.pattern] for r in union_index.all_matches(text)]
         return found
 
-    own_labels = {}
+    own_labels, wants, unkeepable = {}, [], []
     for site in sites:
         own = own_tables[site]
         labels = own_labels[site] = {}
         for text, (samples, count) in sorted((evidence_by_site.get(site) or {}).items()):
             row = own.lookup(text)
-            labels[text] = (row.label if row is not None else default, row)
-            if row is None or row.is_catch_all:
-                continue
-            if nodes[row.pattern].label != row.label:
+            label = row.label if row is not None else default
+            labels[text] = (label, row)
+            if gains(row, samples):
+                continue  # nothing of the site's decides it: whatever the union gives is gained
+            if row is not None and not row.is_catch_all and nodes[row.pattern].label != row.label:
                 continue  # the pattern's label is contested: reported by _unify
-            found_rows = matches(text)
-            # Any row with the site's label may win; the most specific one carries the
-            # constraint, so sites that agree on a description constrain the same row.
-            carrier = min((n for n in found_rows if n.label == row.label and not n.catch_all), key=lambda n: n.key)
-            for other in found_rows:
-                if other.label != row.label and not other.catch_all:
-                    found = edge(carrier, other)
-                    found.weight += samples * SAMPLE_WEIGHT + count
-                    found.evidence.setdefault(site, []).append((text, samples, count))
+            specific = [n for n in matches(text) if not n.catch_all]
+            keep = [n for n in specific if n.label == label]
+            lose = [n for n in specific if n.label != label]
+            if not lose:
+                continue  # no specific row gives it another label: kept whatever the order
+            want = _Want(site, text, samples, count, label, keep, lose)
+            if keep:
+                wants.append(want)
+            else:  # a declared sample on the catch-all that another site's row takes: no order can keep it
+                want.kept = False
+                unkeepable.append(want)
 
-    ordered = _order([n for n in nodes.values() if not n.catch_all], edges)
+    specific_nodes = [n for n in nodes.values() if not n.catch_all]
+    adjacent = _site_edges(site_order)
+    # two orders, the one that gives up less evidence kept: the exact placement (it keeps every description
+    # whenever an order can), and the weighted feedback-arc order (better where much must be given up)
+    candidates = [_place(specific_nodes, wants, adjacent)]
+    lost_before = _lost(candidates[0], wants)
+    if lost_before:
+        candidates.append(_order(specific_nodes, _edges(nodes, wants, adjacent)))
+        other = _lost(candidates[1], wants)
+        if sum(w.weight for w in other) < sum(w.weight for w in lost_before):
+            candidates, lost_before = candidates[1:], other
+    ordered = candidates[0]
+    ordered = _repair(ordered, wants, lost_before)
+    position = dict((n.pattern, i) for i, n in enumerate(ordered))
+    for want in wants:
+        want.kept = want.holds(position)
+    lost = [w for w in wants if not w.kept]
     catch_alls = sorted((n for n in nodes.values() if n.catch_all), key=lambda n: (-len(n.sites), n.key))
     rows = _number(ordered, catch_alls, step, catch_all_rule)
-    position = dict((r["pattern"], i) for i, r in enumerate(rows))
+    proposed = MappingTable([Row(r["pattern"], r["rule"], r["label"], r["sites"]) for r in rows], default)
 
-    relaxed = []
-    broken = [e for e in edges.values() if position[e.before.pattern] > position[e.after.pattern]]
-    succ = {}
-    for before, after in sorted(edges):
-        succ.setdefault(before, []).append(after)
-    for broken_edge in sorted(broken, key=lambda e: (-e.weight, e.before.key, e.after.key)):
-        if not broken_edge.evidenced and not broken_edge.relevant:
-            relaxed.append({"before": broken_edge.before.pattern, "after": broken_edge.after.pattern,
-                            "order_of": sorted(broken_edge.order_sites),
-                            "why": "the rows cannot give one description two labels, so their order changes nothing"})
-            continue
-        conflicts.append(_explain(broken_edge, edges, succ))
+    conflicts += _evidence_conflicts(lost + unkeepable, wants, position)
+    breaks, relaxed = _site_breaks(sites, site_order, own_tables, proposed, position, adjacent)
+    conflicts += breaks
     if len(set(n.label for n in catch_alls)) > 1:
         losers = sorted(set(s for n in catch_alls[1:] for s in n.sites))
         conflicts.append({
@@ -223,21 +235,306 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
             "suggestion": "agree one catch-all label (KB 9513: %% -> %s at %d)" % (default, catch_all_rule)})
 
     result = {"table": table, "rows": rows, "conflicts": conflicts, "relaxed": relaxed,
-              "constraints": {"order": sum(1 for e in edges.values() if e.order_sites),
-                              "meaning": sum(1 for e in edges.values() if e.evidenced),
-                              "broken": len(broken)}}
+              "constraints": {"order": len(adjacent), "meaning": len(wants) + len(unkeepable),
+                              "broken": len(lost) + len(unkeepable)},
+              "repair": {"descriptions_lost_before": len(lost_before), "studies_lost_before": _studies(lost_before),
+                         "descriptions_lost_after": len(lost), "studies_lost_after": _studies(lost)}}
     naive_order = dict((n.pattern, (n.naive_rule, n.pattern)) for n in nodes.values())
     result["report"], result["gained"] = _evaluate(default, sites, evidence_by_site, own_labels, matches, {
         "naive": lambda found: min(found, key=lambda n: naive_order[n.pattern]).naive_label,
-        "synthesized": lambda found: min(found, key=lambda n: position[n.pattern]).label})
+        "synthesized": lambda found: min(found, key=lambda n: (n.catch_all, position.get(n.pattern, 0),
+                                                               catch_alls.index(n) if n.catch_all else 0)).label})
     if structural:
         result["unevidenced"] = _unevidenced(table, tables_by_site, sites, rows, own_tables)
-    proposed = [Row(r["pattern"], r["rule"], r["label"], r["sites"]) for r in rows]
     result["underscore_readings"] = [
         {"site": site, "pattern": pattern, "description": text, "literal_label": literal, "wildcard_label": wildcard}
         for site in sites
-        for pattern, text, literal, wildcard in underscore_readings(table, proposed, sorted(evidence_by_site.get(site) or {}))]
+        for pattern, text, literal, wildcard in underscore_readings(table, proposed.rows, sorted(evidence_by_site.get(site) or {}))]
     return result
+
+
+def _studies(wants):
+    return sum(w.count + w.samples for w in wants)
+
+
+def _lost(ordered, wants):
+    position = dict((n.pattern, i) for i, n in enumerate(ordered))
+    return [w for w in wants if not w.holds(position)]
+
+
+def _edges(nodes, wants, adjacent):
+    """The feedback-arc order's constraints: each description tied to its most specific row with the site's label
+    (before every row that takes it), each site's consecutive rows (order only)."""
+    edges = {}
+
+    def edge(before, after):
+        found = edges.get((before.pattern, after.pattern))
+        if found is None:
+            found = edges[(before.pattern, after.pattern)] = _Edge(before, after)
+        return found
+
+    for (before, after), sites in sorted(adjacent.items()):
+        found = edge(nodes[before], nodes[after])
+        found.order_sites.extend(sites)
+        found.weight += ORDER_WEIGHT * len(sites)
+    for want in wants:
+        carrier = min(want.keep, key=lambda n: n.key)
+        for other in want.lose:
+            found = edge(carrier, other)
+            found.weight += want.weight
+            found.evidence.setdefault(want.site, []).append((want.text, want.samples, want.count))
+    return edges
+
+
+def _site_edges(site_order):
+    """{(before, after): [sites]} - each site's consecutive specific rows, the site's order as soft constraints."""
+    edges = {}
+    for site, order in sorted(site_order.items()):
+        specific = [n for n in order if not n.catch_all]  # rows after a site's catch-all were dead there
+        for first, second in zip(specific, specific[1:]):
+            edges.setdefault((first.pattern, second.pattern), []).append(site)
+    return edges
+
+
+def _place(nodes, wants, adjacent):
+    """The order, first row first: evidence first, each site's order second, specificity last.
+
+    A row may come next when no description still open needs another row before it (it is in no open
+    description's ``lose``). Placing a row only settles descriptions, never adds a demand, so the set of rows
+    that may come next only grows: when every description can be kept together, this never gets stuck, and it
+    keeps them all - a description is given up only when no order keeps every one. Among the rows that may
+    come next, one whose site predecessors are all placed goes first (Kahn on the sites' orders), then the
+    most specific. Stuck, it places the row that keeps the most open evidence for the least it gives up (the
+    weight of the descriptions it settles with its label minus those it takes: Eades-Lin-Smyth's greedy rule).
+    """
+    by_pattern = dict((n.pattern, n) for n in nodes)
+    as_keep, as_lose = dict((p, []) for p in by_pattern), dict((p, []) for p in by_pattern)
+    for want in wants:
+        for n in want.keep:
+            as_keep[n.pattern].append(want)
+        for n in want.lose:
+            as_lose[n.pattern].append(want)
+    blocking = dict((p, sum(w.weight for w in as_lose[p])) for p in by_pattern)
+    keeping = dict((p, sum(w.weight for w in as_keep[p])) for p in by_pattern)
+    succ = dict((p, []) for p in by_pattern)
+    soft_in = dict((p, 0) for p in by_pattern)
+    for before, after in adjacent:
+        if before in by_pattern and after in by_pattern:
+            succ[before].append(after)
+            soft_in[after] += 1
+    free, held, stuck = [], [], []  # free: may come next, site order too; held: site order holds it; stuck: all
+
+    def offer(p):
+        key = by_pattern[p].key
+        if not blocking[p]:
+            heapq.heappush(free if not soft_in[p] else held, ((soft_in[p], key, p) if soft_in[p] else (key, p)))
+        heapq.heappush(stuck, (blocking[p] - keeping[p], soft_in[p], key, p))
+
+    for p in by_pattern:
+        offer(p)
+    placed, ordered, settled = set(), [], set()
+
+    def settle(want):
+        settled.add(id(want))
+        for n in want.lose:
+            if n.pattern not in placed:
+                blocking[n.pattern] -= want.weight
+                offer(n.pattern)
+        for n in want.keep:
+            if n.pattern not in placed:
+                keeping[n.pattern] -= want.weight
+                offer(n.pattern)
+
+    while len(ordered) < len(by_pattern):
+        if free:
+            p = heapq.heappop(free)[-1]
+            valid = p not in placed and not blocking[p] and not soft_in[p]
+        elif held:
+            entry = heapq.heappop(held)
+            p = entry[-1]
+            valid = p not in placed and not blocking[p] and entry[0] == soft_in[p]
+        else:
+            entry = heapq.heappop(stuck)
+            p = entry[-1]
+            valid = p not in placed and entry[0] == blocking[p] - keeping[p] and entry[1] == soft_in[p]
+        if not valid:
+            continue
+        placed.add(p)
+        ordered.append(by_pattern[p])
+        for want in as_keep[p] + as_lose[p]:  # kept (p comes first with its label) or given up (p takes it)
+            if id(want) not in settled:
+                settle(want)
+        for after in succ[p]:
+            if after not in placed:
+                soft_in[after] -= 1
+                offer(after)
+    return ordered
+
+
+def _repair(ordered, wants, lost):
+    """Win back given-up descriptions where that costs nothing: move one of a lost description's rows to just
+    before the first row that takes it, when every description kept so far stays kept (heaviest first).
+
+    Only the moved row's place changes, so only the descriptions it belongs to are re-checked, against its new
+    place (just before the first taker: position - 0.5, the others where they are)."""
+    if not lost:
+        return ordered
+    ordered = list(ordered)
+    position = dict((n.pattern, i) for i, n in enumerate(ordered))
+    involved = {}
+    for want in wants:
+        for n in want.keep + want.lose:
+            involved.setdefault(n.pattern, []).append(want)
+
+    def holds(want, moved, place):
+        return (min(place if n is moved else position[n.pattern] for n in want.keep)
+                < min(place if n is moved else position[n.pattern] for n in want.lose))
+
+    for want in sorted(lost, key=lambda w: (-w.weight, w.site, w.text)):
+        if want.holds(position):
+            continue  # an earlier move won it back
+        first_loser = min(position[n.pattern] for n in want.lose)
+        for carrier in sorted(want.keep, key=lambda n: n.key):
+            place = first_loser - 0.5
+            if not holds(want, carrier, place):
+                continue
+            if all(holds(w, carrier, place) for w in involved[carrier.pattern] if w is not want and w.holds(position)):
+                ordered.pop(position[carrier.pattern])
+                ordered.insert(first_loser if position[carrier.pattern] > first_loser else first_loser - 1, carrier)
+                position = dict((n.pattern, i) for i, n in enumerate(ordered))
+                break
+    return ordered
+
+
+def _evidence_conflicts(lost, wants, position):
+    """One conflict per pair of rows (the site's row, the row that takes its descriptions), most studied first."""
+    kept_by_keep = {}
+    for want in wants:
+        if want.kept:
+            for n in want.keep:
+                kept_by_keep.setdefault(n.pattern, []).append(want)
+    groups = {}
+    for want in lost:
+        winner = min(want.lose, key=lambda n: position[n.pattern])  # the specific row that takes it
+        carrier = min(want.keep, key=lambda n: n.key) if want.keep else None
+        groups.setdefault((carrier.pattern if carrier else None, winner.pattern), []).append((want, carrier, winner))
+    out = []
+    for (unused_carrier, unused_winner), items in sorted(
+            groups.items(), key=lambda kv: (-sum(w.weight for w, c, r in kv[1]), kv[0][1], kv[0][0] or "")):
+        items.sort(key=lambda i: (-i[0].weight, i[0].site, i[0].text))
+        want, carrier, winner = items[0]
+        sites = sorted(set(w.site for w, c, r in items))
+        described = "; ".join("%s: %s" % (site, ", ".join([repr(w.text) for w, c, r in items if w.site == site][:EXAMPLES]))
+                              for site in sites)
+        if carrier is None:
+            message = ("%s has no specific row labelled %s for %s, and %r (%s) takes it: no order keeps it"
+                       % (", ".join(sites), want.label, described, winner.pattern, winner.label))
+            out.append({"kind": "sample", "sites": sites, "rows": [winner.row.as_dict()],
+                        "message": message, "descriptions": [w.text for w, c, r in items][:EXAMPLES],
+                        "all_descriptions": _listed(items), "count": len(items),
+                        "studies": sum(w.count + w.samples for w, c, r in items),
+                        "suggestion": "add a literal row {pattern: %r, label: %s} at %s (more specific than %r)"
+                                      % (want.text, want.label, sites[0], winner.pattern)})
+            continue
+        opposing = [w for w in kept_by_keep.get(winner.pattern, ()) if any(n is carrier for n in w.lose)]
+        opposing.sort(key=lambda w: (-w.weight, w.site, w.text))
+        message = "%r (%s) must come before %r (%s) for %s" % (carrier.pattern, carrier.label, winner.pattern,
+                                                               winner.label, described)
+        if opposing:
+            message += ", but %r must come before %r for %s" % (winner.pattern, carrier.pattern, "; ".join(
+                "%s: %s" % (site, ", ".join([repr(w.text) for w in opposing if w.site == site][:EXAMPLES]))
+                for site in sorted(set(w.site for w in opposing))))
+        broken = {"before": carrier.pattern, "before_label": carrier.label, "after": winner.pattern,
+                  "after_label": winner.label, "order_of": [],
+                  "evidence": dict((site, [{"description": w.text, "samples": w.samples, "count": w.count}
+                                           for w, c, r in items if w.site == site][:EXAMPLES]) for site in sites)}
+        cycle = [{"before": winner.pattern, "before_label": winner.label, "after": carrier.pattern,
+                  "after_label": carrier.label, "order_of": [],
+                  "evidence": dict((site, [{"description": w.text, "samples": w.samples, "count": w.count}
+                                           for w in opposing if w.site == site][:EXAMPLES])
+                                   for site in sorted(set(w.site for w in opposing)))}] if opposing else []
+        texts = [w.text for w, c, r in items]
+        out.append({"kind": "cycle", "sites": sites, "broken": broken, "cycle": cycle, "message": message,
+                    "descriptions": texts[:EXAMPLES], "all_descriptions": _listed(items), "count": len(items),
+                    "studies": sum(w.count + w.samples for w, c, r in items),
+                    "suggestion": _suggest(carrier, winner, texts, set(w.text for w in opposing), sites)})
+    return out
+
+
+def _listed(items):
+    return [{"site": w.site, "description": w.text, "samples": w.samples, "count": w.count, "label": w.label}
+            for w, unused_c, unused_r in items]
+
+
+BREAKS_PROVEN = 2000  # reversed pairs tried for an example string; the rest are counted per site
+
+
+def _site_breaks(sites, site_order, own_tables, proposed, position, adjacent):
+    """Every pair of a site's rows the proposal puts the other way round, checked on the site's whole order.
+
+    A pair that cannot give one description two labels (the patterns share no string, or the labels agree)
+    changes nothing - provably - and is only listed in ``relaxed`` when it was adjacent. Every other reversed
+    pair is a break, reported per pair of rows with the sites whose order it breaks and an example string
+    proven both ways (its label in the site's own table and in the proposal) when one exists. Estates whose
+    sites disagree on the order of thousands of rows get the first ``BREAKS_PROVEN`` pairs (the sites' earliest
+    rows first) one by one and the rest counted per site (``order_count``): every break is counted, none is
+    called harmless.
+    """
+    found, counted, relaxed = {}, {}, []
+    for site in sites:
+        rows = [n for n in site_order[site] if not n.catch_all]
+        seen = []  # (position in the proposal, pattern, node), sorted: the site's earlier rows
+        for node in rows:
+            here = position[node.pattern]
+            index = bisect.bisect_right(seen, (here, node.pattern))
+            for unused_pos, unused_pattern, earlier in seen[index:]:
+                if earlier.label == node.label or not patterns_intersect(earlier.row, node.row):
+                    if (earlier.pattern, node.pattern) in adjacent:
+                        relaxed.append({"before": earlier.pattern, "after": node.pattern, "order_of": [site],
+                                        "why": "the rows cannot give one description two labels, so their order "
+                                               "changes nothing"})
+                    continue
+                entry = found.get((earlier.pattern, node.pattern))
+                if entry is None and len(found) >= BREAKS_PROVEN:
+                    counted[site] = counted.get(site, 0) + 1
+                    continue
+                if entry is None:
+                    entry = found[(earlier.pattern, node.pattern)] = {"before": earlier, "after": node, "sites": []}
+                entry["sites"].append(site)
+            bisect.insort(seen, (here, node.pattern, node))
+    breaks = []
+    for (before, after), entry in sorted(found.items()):
+        proof = None
+        for site in entry["sites"]:
+            for text in witnesses(entry["before"].row, entry["after"].row):
+                own, now = own_tables[site].label(text), proposed.label(text)
+                if own != now:
+                    proof = {"site": site, "description": text, "own_label": own, "proposal_label": now}
+                    break
+            if proof:
+                break
+        sites_of = sorted(entry["sites"])
+        message = "%r (%s) comes before %r (%s) in the order of %s; the proposal puts it after" % (
+            before, entry["before"].label, after, entry["after"].label, ", ".join(sites_of))
+        if proof:
+            message += ": e.g. %r maps to %s at %s but to %s under the proposal" % (
+                proof["description"], proof["own_label"], proof["site"], proof["proposal_label"])
+        else:
+            message += " (no example found that changes label: the rows before them decide their common strings)"
+        breaks.append({"kind": "order", "sites": sites_of, "message": message, "proof": proof,
+                       "broken": {"before": before, "before_label": entry["before"].label, "after": after,
+                                  "after_label": entry["after"].label, "order_of": sites_of, "evidence": {}},
+                       "cycle": [], "descriptions": [proof["description"]] if proof else [],
+                       "suggestion": "add a sample saying which label %s's descriptions matching both should get, "
+                                     "or make one of the rows more specific" % ", ".join(sites_of)})
+    for site, count in sorted(counted.items()):
+        breaks.append({"kind": "order_count", "sites": [site], "count": count, "cycle": [], "descriptions": [],
+                       "message": "%d more pairs of %s's rows that can give one description two labels are put the "
+                                  "other way round (counted, not listed one by one)" % (count, site),
+                       "suggestion": "the sites order these rows differently: agree one order for the shared rows, or "
+                                     "add samples deciding the descriptions that matter"})
+    relaxed.sort(key=lambda r: (r["before"], r["after"], r["order_of"]))
+    return breaks, relaxed
 
 
 def _unify(table, tables_by_site, sites, conflicts):
@@ -506,79 +803,24 @@ def _number(ordered, catch_alls, step, catch_all_rule):
     return rows
 
 
-def _explain(broken, edges, succ):
-    """A broken constraint, the cycle that forced it, and a suggested fix."""
-    path = _path(broken.after.pattern, broken.before.pattern, edges, succ)
-    opposing = [edges[pair] for pair in path]
-    texts = [d for items in broken.evidence.values() for d, unused_s, unused_c in items]
-    against = set(d for e in opposing for items in e.evidence.values() for d, unused_s, unused_c in items)
-    kind = "cycle" if broken.evidenced else "order"
-    sites = sorted(set(broken.evidence) | set(broken.order_sites))
-    message = "%r (%s) must come before %r (%s) for %s" % (
-        broken.before.pattern, broken.before.label, broken.after.pattern, broken.after.label,
-        "; ".join("%s: %s" % (site, ", ".join(repr(d) for d, unused_s, unused_c in items[:EXAMPLES]))
-                  for site, items in sorted(broken.evidence.items()))
-        or "the row order of %s" % ", ".join(sorted(broken.order_sites)))
-    if opposing:
-        message += ", but %s" % "; ".join(
-            "%r must come before %r for %s" % (e.before.pattern, e.after.pattern, "; ".join(
-                "%s: %s" % (site, ", ".join(repr(d) for d, unused_s, unused_c in items[:EXAMPLES]))
-                for site, items in sorted(e.evidence.items())) or "the row order of %s" % ", ".join(sorted(e.order_sites)))
-            for e in opposing)
-    return {"kind": kind, "sites": sites, "broken": broken.as_dict(), "cycle": [e.as_dict() for e in opposing],
-            "message": message, "descriptions": texts[:EXAMPLES],
-            "suggestion": _suggest(broken, texts, against, sites)}
-
-
-def _path(start, goal, edges, succ, limit=2000):
-    """Shortest chain of constraint edges from ``start`` to ``goal`` (breadth first, bounded).
-
-    Most conflicts are two sites pulling one pair of rows both ways (the
-    reverse edge); longer cycles are searched for among at most ``limit`` rows.
-    """
-    if (start, goal) in edges:
-        return [(start, goal)]
-    previous, frontier, visited = {start: None}, [start], 0
-    while frontier and goal not in previous and visited < limit:
-        following = []
-        for node in frontier:
-            visited += 1
-            for after in succ.get(node, ()):
-                if after not in previous:
-                    previous[after] = node
-                    following.append(after)
-        frontier = following
-    if goal not in previous:
-        return []
-    chain, node = [], goal
-    while previous[node] is not None:
-        chain.append((previous[node], node))
-        node = previous[node]
-    return chain[::-1]
-
-
-def _suggest(broken, texts, against, sites):
+def _suggest(carrier, winner, texts, against, sites):
     """A more specific row for the losing site that separates its descriptions from the other side's."""
-    if not texts:
-        return ("decide whether %r or %r should win where both match (add a sample saying so), or make one of them "
-                "more specific" % (broken.before.pattern, broken.after.pattern))
     shared = sorted(set(texts) & against)
     if shared:
         return ("the sites disagree on the same description %r; agree one label for it (a literal row) or stop sharing "
                 "this table" % shared[0])
     text = texts[0]
-    pieces = sorted(set(seg for seg in broken.before.row.segments + broken.after.row.segments if seg),
+    pieces = sorted(set(seg for seg in carrier.row.segments + winner.row.segments if seg),
                     key=lambda seg: (text.find(seg), seg))
     candidates = []
     if all(text.find(seg) >= 0 for seg in pieces):
         candidates.append(WILDCARD + WILDCARD.join(pieces) + WILDCARD)
     candidates.append(text)
     for pattern in candidates:
-        row = Row(pattern, 0, broken.before.label)
+        row = Row(pattern, 0, carrier.label)
         if row.matches(text) and not any(row.matches(other) for other in against):
             return ("add {pattern: %r, label: %s} at %s: it matches %r and none of the descriptions on the other side, "
-                    "and is more specific than %r" % (pattern, broken.before.label, ", ".join(sites), text,
-                                                      broken.after.pattern))
+                    "and is more specific than %r" % (pattern, carrier.label, ", ".join(sites), text, winner.pattern))
     return "add a literal row for %r at %s" % (text, ", ".join(sites))
 
 
@@ -602,7 +844,7 @@ def _evaluate(default, sites, evidence_by_site, own_labels, matches, tables):
                 label = winner(found) if found else default
                 if label == local_label:
                     continue
-                if local_row is None or local_row.is_catch_all:
+                if gains(local_row, samples):
                     if name == "synthesized":
                         site_gained["descriptions"] += 1
                         site_gained["studies"] += count

@@ -77,10 +77,7 @@ def radiology(sites, rows, corpus, seed=7, habits=0.02):
             if rng.random() < habits:
                 label = rng.choice(LABELS[:-1])  # a site's own habit (like South's %CT% -> ABDO)
             local[pattern] = (label, region)
-        ordered = sorted(local.items(), key=lambda item: (-item[0].strip("%").count("%") - (" " in item[0]),
-                                                          priority[item[1][1]] + rng.gauss(0, 2)))
-        tables[site] = [{"pattern": p, "rule": 10 * (i + 1), "label": lab} for i, (p, (lab, unused)) in enumerate(ordered)]
-        tables[site].append({"pattern": "%", "rule": 1000000, "label": "BODY"})
+        tables[site] = site_table(local, priority, rng)
         texts = {}
         while len(texts) < corpus:
             parts = [rng.choice(MODALITIES)] + rng.sample(regions, 2 if rng.random() < 0.2 else 1)
@@ -90,6 +87,15 @@ def radiology(sites, rows, corpus, seed=7, habits=0.02):
         samples = [{"description": t, "label": "?"} for t in sorted(texts)[:20]]
         ev[site] = evidence(samples, texts)
     return tables, ev
+
+
+def site_table(local, priority, rng):
+    """A site's rows numbered in its own order: specific rows (two literal parts) before generic ones, then the
+    shared priority of the word that decides, jittered; the catch-all last."""
+    ordered = sorted(local.items(), key=lambda item: (-item[0].strip("%").count("%") - (" " in item[0]),
+                                                      priority[item[1][1]] + rng.gauss(0, 2)))
+    table = [{"pattern": p, "rule": 10 * (i + 1), "label": lab} for i, (p, (lab, unused)) in enumerate(ordered)]
+    return table + [{"pattern": "%", "rule": 1000000, "label": "BODY"}]
 
 
 def vocabulary(size, rng):
@@ -135,11 +141,7 @@ def synthetic(sites, rows, corpus, seed=7, habits=0.02):
                 word = rng.choice(MODALITIES + words)
                 pattern, label = "%%%s%%" % word, (rng.choice(LABELS[:-1]), word)
             local.setdefault(pattern, label)
-        # specific rows (two literal parts) before generic ones, then the shared word priority, jittered
-        ordered = sorted(local.items(), key=lambda item: (-item[0].strip("%").count("%") - (" " in item[0]),
-                                                          priority[item[1][1]] + rng.gauss(0, 2)))
-        tables[site] = [{"pattern": p, "rule": 10 * (i + 1), "label": lab} for i, (p, (lab, unused)) in enumerate(ordered)]
-        tables[site].append({"pattern": "%", "rule": 1000000, "label": "BODY"})
+        tables[site] = site_table(local, priority, rng)
         texts = {}
         while len(texts) < corpus:
             # most descriptions name one region; some name two (the contested ones)

@@ -44,7 +44,10 @@ test: setup unit lab-test molecule lint sanity
 unit: setup
 	$(PY) -m pytest -q tests/unit tests/playbooks
 
+# each lab test module brings up a fresh lab: a lab left up (make demo) is taken down first, and make demo brings
+# it back afterwards
 lab-test: setup
+	@if [ -f .build/lab/state.json ]; then echo "A lab is up (make demo?): taking it down for the lab tests; make demo brings it back."; $(MAKE) --no-print-directory lab-down; fi
 	$(PY) -m pytest -q tests/lab tests/integration
 
 ## molecule: the five scenarios on the lab (default, postgresql, brownfield, bad_estate, drift)

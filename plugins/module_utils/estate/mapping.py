@@ -14,7 +14,6 @@ break; rule ICL022 warns about them).
 
 from __future__ import annotations
 
-import heapq
 
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.findings import Findings
 
@@ -158,19 +157,22 @@ class MappingTable(object):
     def lookup(self, text):
         """The winning row for ``text``, or None.
 
-        Candidate buckets are each in rule order; merging them lazily stops at
-        the first row that matches, so a lookup rarely touches a whole bucket.
+        Each candidate bucket is in rule order: its first matching row is its best, and a bucket is left as soon
+        as its rows come after the best row found so far; the buckets are visited by their first row, so the
+        search ends at the first bucket that starts after it.
         """
-        buckets = self._buckets(text)
-        if len(buckets) == 1:
-            for row in buckets[0]:
+        best = None
+        # buckets by their first row: once one starts after the best row found, so do all that follow
+        for bucket in sorted(self._buckets(text), key=lambda rows: rows[0].order):
+            if best is not None and bucket[0].order >= best.order:
+                break
+            for row in bucket:
+                if best is not None and row.order >= best.order:
+                    break
                 if row.matches(text):
-                    return row
-            return None
-        for unused_order, unused_n, row in heapq.merge(*[((r.order, n, r) for r in bucket) for n, bucket in enumerate(buckets)]):
-            if row.matches(text):
-                return row
-        return None
+                    best = row
+                    break
+        return best
 
     def _buckets(self, text):
         """The index buckets whose rows can match ``text`` (each row is in exactly one bucket)."""
@@ -179,18 +181,16 @@ class MappingTable(object):
         if literal is not None:
             buckets.append([literal])
         size = len(text)
-        index = self._by_segment
+        get = self._by_segment.get
         seen = set()
         for length in self._lengths:
             if length > size:
                 break
             for start in range(size - length + 1):
-                piece = text[start:start + length]
-                if piece not in seen:
-                    seen.add(piece)
-                    rows = index.get(piece)
-                    if rows:
-                        buckets.append(rows)
+                rows = get(text[start:start + length])
+                if rows is not None and id(rows) not in seen:  # a segment twice in the text: its bucket once
+                    seen.add(id(rows))
+                    buckets.append(rows)
         return buckets
 
     def label(self, text):

@@ -390,19 +390,22 @@ def _repair(ordered, wants, lost):
         return (min(place if n is moved else position[n.pattern] for n in want.keep)
                 < min(place if n is moved else position[n.pattern] for n in want.lose))
 
-    for want in sorted(lost, key=lambda w: (-w.weight, w.site, w.text)):
-        if want.holds(position):
-            continue  # an earlier move won it back
-        first_loser = min(position[n.pattern] for n in want.lose)
-        for carrier in sorted(want.keep, key=lambda n: n.key):
-            place = first_loser - 0.5
-            if not holds(want, carrier, place):
-                continue
-            if all(holds(w, carrier, place) for w in involved[carrier.pattern] if w is not want and w.holds(position)):
-                ordered.pop(position[carrier.pattern])
-                ordered.insert(first_loser if position[carrier.pattern] > first_loser else first_loser - 1, carrier)
-                position = dict((n.pattern, i) for i, n in enumerate(ordered))
-                break
+    lost = sorted(lost, key=lambda w: (-w.weight, w.site, w.text))
+    moved = True
+    while moved:  # each move wins a description and loses none: until no move helps
+        moved = False
+        for want in lost:
+            if want.holds(position):
+                continue  # an earlier move won it back
+            first_loser = min(position[n.pattern] for n in want.lose)
+            for carrier in sorted(want.keep, key=lambda n: n.key):  # every keep row comes after first_loser
+                place = first_loser - 0.5
+                if all(holds(w, carrier, place) for w in involved[carrier.pattern] if w is want or w.holds(position)):
+                    ordered.pop(position[carrier.pattern])
+                    ordered.insert(first_loser, carrier)
+                    position = dict((n.pattern, i) for i, n in enumerate(ordered))
+                    moved = True
+                    break
     return ordered
 
 

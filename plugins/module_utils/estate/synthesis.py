@@ -112,26 +112,14 @@ class _Node(object):
 
 
 class _Edge(object):
-    """``before`` must precede ``after``; why, and how much breaking it costs."""
-    __slots__ = ("before", "after", "weight", "order_sites", "evidence", "relevant")
+    """For the feedback-arc order: ``before`` should precede ``after``; what breaking it costs, and whether evidence
+    (not only a site's row order) asks for it."""
+    __slots__ = ("before", "after", "weight", "evidenced")
 
     def __init__(self, before, after):
         self.before, self.after = before, after
         self.weight = 0
-        self.order_sites = []
-        self.evidence = {}  # site -> [(description, samples, corpus count)]
-        self.relevant = False  # order edge between rows that can give one string two labels
-
-    @property
-    def evidenced(self):
-        return bool(self.evidence)
-
-    def as_dict(self):
-        return {"before": self.before.pattern, "before_label": self.before.label,
-                "after": self.after.pattern, "after_label": self.after.label,
-                "order_of": sorted(self.order_sites),
-                "evidence": dict((site, [{"description": d, "samples": s, "count": c} for d, s, c in items[:EXAMPLES]])
-                                 for site, items in sorted(self.evidence.items()))}
+        self.evidenced = False
 
 
 class _Want(object):
@@ -274,15 +262,13 @@ def _edges(nodes, wants, adjacent):
         return found
 
     for (before, after), sites in sorted(adjacent.items()):
-        found = edge(nodes[before], nodes[after])
-        found.order_sites.extend(sites)
-        found.weight += ORDER_WEIGHT * len(sites)
+        edge(nodes[before], nodes[after]).weight += ORDER_WEIGHT * len(sites)
     for want in wants:
         carrier = min(want.keep, key=lambda n: n.key)
         for other in want.lose:
             found = edge(carrier, other)
             found.weight += want.weight
-            found.evidence.setdefault(want.site, []).append((want.text, want.samples, want.count))
+            found.evidenced = True
     return edges
 
 
@@ -447,21 +433,22 @@ def _evidence_conflicts(lost, wants, position):
             message += ", but %r must come before %r for %s" % (winner.pattern, carrier.pattern, "; ".join(
                 "%s: %s" % (site, ", ".join([repr(w.text) for w in opposing if w.site == site][:EXAMPLES]))
                 for site in sorted(set(w.site for w in opposing))))
-        broken = {"before": carrier.pattern, "before_label": carrier.label, "after": winner.pattern,
-                  "after_label": winner.label, "order_of": [],
-                  "evidence": dict((site, [{"description": w.text, "samples": w.samples, "count": w.count}
-                                           for w, c, r in items if w.site == site][:EXAMPLES]) for site in sites)}
-        cycle = [{"before": winner.pattern, "before_label": winner.label, "after": carrier.pattern,
-                  "after_label": carrier.label, "order_of": [],
-                  "evidence": dict((site, [{"description": w.text, "samples": w.samples, "count": w.count}
-                                           for w in opposing if w.site == site][:EXAMPLES])
-                                   for site in sorted(set(w.site for w in opposing)))}] if opposing else []
+        broken = _pair(carrier, winner, [w for w, c, r in items])
+        cycle = [_pair(winner, carrier, opposing)] if opposing else []
         texts = [w.text for w, c, r in items]
         out.append({"kind": "cycle", "sites": sites, "broken": broken, "cycle": cycle, "message": message,
                     "descriptions": texts[:EXAMPLES], "all_descriptions": _listed(items), "count": len(items),
                     "studies": sum(w.count + w.samples for w, c, r in items),
                     "suggestion": _suggest(carrier, winner, texts, set(w.text for w in opposing), sites)})
     return out
+
+
+def _pair(before, after, wants):
+    """A precedence between two rows, with the descriptions (per site, the first few) that ask for it."""
+    sites = sorted(set(w.site for w in wants))
+    return {"before": before.pattern, "before_label": before.label, "after": after.pattern, "after_label": after.label,
+            "order_of": [], "evidence": dict((site, [{"description": w.text, "samples": w.samples, "count": w.count}
+                                                     for w in wants if w.site == site][:EXAMPLES]) for site in sites)}
 
 
 def _listed(items):

@@ -11,7 +11,7 @@ ESTATE ?= example
 DB ?= sqlite
 LAB := -i inventories/lab -e impax_lab_database=$(DB)
 
-.PHONY: setup demo plan test unit lab-test molecule lint sanity bench clean lab-up lab-down lab-status
+.PHONY: setup demo plan test unit release-check lab-test molecule lint sanity bench clean lab-up lab-down lab-status
 
 ## setup: install Debian and Python packages, link the collection (idempotent)
 setup: $(VENV)/.done $(COLL)
@@ -39,10 +39,15 @@ plan: setup
 	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(ESTATE)
 
 ## test: everything CI runs
-test: setup unit lab-test molecule lint sanity
+test: setup unit release-check lab-test molecule lint sanity
 
 unit: setup
 	$(PY) -m pytest -q tests/unit tests/playbooks
+
+## release-check: the tarball as a user gets it - galaxy-importer, installed and run by FQCN outside the checkout,
+## ansible-builder, the changelog (tests/release/check.sh)
+release-check: setup
+	tests/release/check.sh
 
 # each lab test module brings up a fresh lab: a lab left up (make demo) is taken down first, and make demo brings
 # it back afterwards

@@ -150,6 +150,24 @@ def test_indexed_lookup_equals_linear_scan(rows, samples):
         assert table.label(text) == brute_label(rows, text, "D")
 
 
+def brute_matches(pattern, text):
+    return re.match("^" + ".*".join(re.escape(s) for s in pattern.split("%")) + r"\Z", text, re.DOTALL) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows_strategy, st.lists(st.text(alphabet="ABC ", max_size=12), max_size=10))
+def test_every_match_is_found_through_the_index(rows, samples):
+    # the index (inner parts read at every position, prefixes and suffixes at the ends, a part set test before
+    # each row's own matcher) finds exactly the rows a linear scan finds
+    built = [Row(r["pattern"], r["rule"], r["label"]) for r in rows]
+    table = MappingTable(built, "D")
+    for text in samples:
+        found = sorted(row.order for row in table.all_matches(text))
+        assert found == sorted(row.order for row in table.rows if brute_matches(row.pattern, text))
+        for row in built:
+            assert row.matches(text) == brute_matches(row.pattern, text), (row.pattern, text)
+
+
 @settings(max_examples=300, deadline=None)
 @given(patterns, patterns)
 def test_intersection_agrees_with_witness(p, q):

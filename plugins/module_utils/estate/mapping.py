@@ -32,7 +32,8 @@ STRUCTURAL_CANDIDATES = 8
 class Row(object):
     """One mapping row; ``sites`` lists the clusters it comes from."""
 
-    __slots__ = ("pattern", "rule", "label", "sites", "segments", "order", "prefix", "suffix", "is_literal")
+    __slots__ = ("pattern", "rule", "label", "sites", "segments", "order", "prefix", "suffix", "is_literal", "matches",
+                 "needs")
 
     def __init__(self, pattern, rule, label, sites=()):
         self.pattern = pattern
@@ -44,12 +45,16 @@ class Row(object):
         self.prefix = self.segments[0]
         self.suffix = self.segments[-1]
         self.is_literal = len(self.segments) == 1
+        # the literal parts a matching text contains: a set test rules most rows out before ``matches``
+        self.needs = frozenset(segment for segment in self.segments if segment) if not self.is_literal else None
+        # ``matches(text)``: the common shapes as one string operation each (a lookup tries tens of rows)
+        self.matches = _matcher(self.segments, self._matches_segments)
 
     @property
     def is_catch_all(self):
         return self.pattern.strip(WILDCARD) == "" and WILDCARD in self.pattern
 
-    def matches(self, text):
+    def _matches_segments(self, text):
         """SQL-LIKE match with only ``%``: anchored prefix and suffix, inner segments found in order.
 
         Leftmost placement of each inner segment is always safe for ``%``-only
@@ -79,6 +84,38 @@ class Row(object):
 
     def __repr__(self):
         return "Row(%s)" % self.describe()
+
+
+def _matcher(segments, general):
+    """``general`` (a row's segment matcher), or the same test as one string operation for the common shapes:
+    ``LITERAL``, ``%``, ``PREFIX%``, ``%SUFFIX``, ``PREFIX%SUFFIX``, ``%INNER%``."""
+    if len(segments) == 1:
+        literal = segments[0]
+        return lambda text: text == literal
+    prefix, suffix = segments[0], segments[-1]
+    inner = [segment for segment in segments[1:-1] if segment]
+    if not inner:
+        if not prefix and not suffix:
+            return lambda text: True
+        if not suffix:
+            return lambda text: text.startswith(prefix)
+        if not prefix:
+            return lambda text: text.endswith(suffix)
+        least = len(prefix) + len(suffix)
+        return lambda text: len(text) >= least and text.startswith(prefix) and text.endswith(suffix)
+    if not prefix and not suffix:
+        if len(inner) == 1:
+            only = inner[0]
+            return lambda text: only in text
+        if len(inner) == 2:
+            first, second = inner
+            after = len(first)
+
+            def in_order(text):
+                found = text.find(first)
+                return found >= 0 and text.find(second, found + after) >= 0
+            return in_order
+    return general
 
 
 def patterns_intersect(p, q):
@@ -140,7 +177,7 @@ class MappingTable(object):
                     frequency[segment] = frequency.get(segment, 0) + 1
         for row in self.rows:
             if row.is_literal:
-                self._literal.setdefault(row.pattern, row)
+                self._literal.setdefault(row.pattern, []).append(row)  # in rule order, as every bucket
                 continue
             segments = [seg for seg in row.segments if seg]
             key = min(segments, key=lambda seg: (frequency[seg], -len(seg), seg)) if segments else ""
@@ -148,11 +185,29 @@ class MappingTable(object):
                 self._by_segment.setdefault(key, []).append(row)
             else:
                 self._always.append(row)
-        self._lengths = sorted(set(len(k) for k in self._by_segment))
+        # The rows' literal parts, for a lookup to learn which the text contains: the inner ones by their first
+        # three characters (shorter ones whole), read at every position of the text; the anchored ones (a
+        # prefix, a suffix) by their length, read at the text's start or end.
+        self._parts_at = {}
+        self._prefixes, self._suffixes = set(), set()
+        inner = set()
+        for row in self.rows:
+            if not row.is_literal:
+                inner.update(segment for segment in row.segments[1:-1] if segment)
+                if row.prefix:
+                    self._prefixes.add(row.prefix)
+                if row.suffix:
+                    self._suffixes.add(row.suffix)
+        for part in inner:
+            self._parts_at.setdefault(part[:3], []).append(part)
+        self._prefix_lengths = sorted(set(len(prefix) for prefix in self._prefixes))
+        self._suffix_lengths = sorted(set(len(suffix) for suffix in self._suffixes))
 
     def all_matches(self, text):
         """Every row that matches ``text`` (in no particular order)."""
-        return [row for bucket in self._buckets(text) for row in bucket if row.matches(text)]
+        buckets, parts = self._candidates(text)
+        return [row for bucket in buckets for row in bucket
+                if (row.needs is None or row.needs <= parts) and row.matches(text)]
 
     def lookup(self, text):
         """The winning row for ``text``, or None.
@@ -162,36 +217,47 @@ class MappingTable(object):
         search ends at the first bucket that starts after it.
         """
         best = None
+        buckets, parts = self._candidates(text)
         # buckets by their first row: once one starts after the best row found, so do all that follow
-        for bucket in sorted(self._buckets(text), key=lambda rows: rows[0].order):
+        for bucket in sorted(buckets, key=lambda rows: rows[0].order):
             if best is not None and bucket[0].order >= best.order:
                 break
             for row in bucket:
                 if best is not None and row.order >= best.order:
                     break
-                if row.matches(text):
+                if (row.needs is None or row.needs <= parts) and row.matches(text):
                     best = row
                     break
         return best
 
-    def _buckets(self, text):
-        """The index buckets whose rows can match ``text`` (each row is in exactly one bucket)."""
+    def _candidates(self, text):
+        """The index buckets whose rows can match ``text`` (each row is in exactly one bucket), and the rows'
+        literal parts the text contains."""
         buckets = [self._always] if self._always else []
         literal = self._literal.get(text)
         if literal is not None:
-            buckets.append([literal])
+            buckets.append(literal)
+        parts_at = self._parts_at
+        parts = set()
         size = len(text)
-        get = self._by_segment.get
-        seen = set()
-        for length in self._lengths:
+        for length in self._prefix_lengths:
             if length > size:
                 break
-            for start in range(size - length + 1):
-                rows = get(text[start:start + length])
-                if rows is not None and id(rows) not in seen:  # a segment twice in the text: its bucket once
-                    seen.add(id(rows))
-                    buckets.append(rows)
-        return buckets
+            if text[:length] in self._prefixes:
+                parts.add(text[:length])
+        for length in self._suffix_lengths:
+            if length > size:
+                break
+            if text[size - length:] in self._suffixes:
+                parts.add(text[size - length:])
+        for start in range(size if parts_at else 0):
+            for head in (text[start:start + 3], text[start:start + 2], text[start]):
+                for part in parts_at.get(head, ()):
+                    if part not in parts and text.startswith(part, start):  # a part twice in the text: once
+                        parts.add(part)
+        by_segment = self._by_segment
+        buckets.extend(by_segment[part] for part in parts if part in by_segment)
+        return buckets, parts
 
     def label(self, text):
         row = self.lookup(text)

@@ -190,7 +190,11 @@ def main():
             "unevidenced_structural": len(result["unevidenced"]),
             "given_up_before_improvement": [result["repair"]["descriptions_lost_before"], result["repair"]["studies_lost_before"]],
             "given_up_after_improvement": [result["repair"]["descriptions_lost_after"], result["repair"]["studies_lost_after"]],
-            "site_order_breaks": sum(c.get("count", 1) for c in result["conflicts"] if c["kind"] in ("order", "order_count")),
+            "site_order_breaks": sum(c["pair_count"] for c in result["conflicts"] if c["kind"] == "order"),
+            "site_order_breaks_with_example": sum(1 for c in result["conflicts"] if c["kind"] == "order"
+                                                  for pair in c["pairs"] if pair["example"]),
+            "rows_overtaken": sum(1 for c in result["conflicts"] if c["kind"] == "order"),
+            "rows_overtaken_with_example": sum(1 for c in result["conflicts"] if c["kind"] == "order" and c["proof"]),
             "conflict_lines": len(result["conflicts"]),
         }
     report_figures(figures, args.json)

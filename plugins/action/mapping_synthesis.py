@@ -29,6 +29,9 @@ ARGUMENT_SPEC = dict(
 )
 
 
+CONSOLE_CONFLICTS = 25  # per table, the most studied first; the reports hold them all
+
+
 def summary_lines(tables):
     lines = []
     for table, result in sorted(tables.items()):
@@ -43,8 +46,11 @@ def summary_lines(tables):
             lines.append("  %s: %d descriptions (%d studies); naive union changes %d (%d studies), synthesised %d (%d)"
                          % (site, entry["descriptions"], entry["studies"], entry["naive"]["changed"],
                             entry["naive"]["studies"], entry["synthesized"]["changed"], entry["synthesized"]["studies"]))
-        for conflict in result["conflicts"]:
+        for conflict in result["conflicts"][:CONSOLE_CONFLICTS]:
             lines.append("  conflict (%s): %s -> %s" % (conflict["kind"], conflict["message"], conflict["suggestion"]))
+        if len(result["conflicts"]) > CONSOLE_CONFLICTS:
+            lines.append("  ... and %d more conflicts: every one is in the synthesis report (Markdown, HTML) and "
+                         "mapping_synthesis.json" % (len(result["conflicts"]) - CONSOLE_CONFLICTS))
         for reading in result.get("underscore_readings") or []:
             lines.append("  warning: pattern %r contains '_': %s's %r maps to %s if IMPAX reads '_' literally, to %s "
                          "as one character (SQL LIKE)" % (reading["pattern"], reading["site"], reading["description"],

@@ -2,10 +2,12 @@
 
 import itertools
 import json
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.impax.cluster_link.plugins.module_utils.estate import synthesis
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.mapping import MappingTable, Row
 from ansible_collections.impax.cluster_link.plugins.module_utils.estate.synthesis import (
     CorpusError, SynthesisError, evidence, read_corpus, synthesize)
@@ -406,11 +408,31 @@ def test_brute_force_a_reported_conflict_means_no_order_keeps_the_evidence(estat
 def test_brute_force_no_reported_break_means_every_site_order_is_kept(estate):
     """(b): every pair of a site's rows that can give one string two labels keeps its order, or is reported, and
     each reported break's example is proven both ways."""
+    check_every_break_is_reported(estate)
+
+
+@settings(max_examples=100, deadline=None)
+@given(estate_st)
+def test_every_break_is_listed_once_the_example_budget_is_spent(estate):
+    """(b) at scale: with no budget left for examples one by one, each overtaken row still gets its tries and every
+    other pair is listed (``untried``), none dropped."""
+    with mock.patch.object(synthesis, "BREAKS_PROVEN", 0), mock.patch.object(synthesis, "GROUP_TRIES", 1):
+        result = check_every_break_is_reported(estate)
+    for conflict in result["conflicts"]:
+        if conflict["kind"] == "order":
+            assert len(conflict["pairs"]) == 1
+            assert conflict["pair_count"] == 1 + sum(len(afters) for afters in conflict["untried"].values())
+
+
+def check_every_break_is_reported(estate):
     tables, ev = split(estate)
     result = synthesize("specialty", tables, ev, structural=False)
     position = dict((r["pattern"], i) for i, r in enumerate(result["rows"]))
     labels = dict((r["pattern"], r["label"]) for r in result["rows"])
-    reported = set((c["broken"]["before"], c["broken"]["after"]) for c in result["conflicts"] if c["kind"] == "order")
+    reported = set((c["broken"]["before"], pair["after"], pair["site"]) for c in result["conflicts"]
+                   if c["kind"] == "order" for pair in c["pairs"])
+    reported.update((c["broken"]["before"], after, site) for c in result["conflicts"] if c["kind"] == "order"
+                    for site, afters in c["untried"].items() for after in afters)
     contested = set(r["pattern"] for c in result["conflicts"] if c["kind"] == "label" for r in c["rows"])
     for site, table in tables.items():
         mine = [(p, lab) for p, lab in own_order(table) if p.strip("%")]
@@ -419,13 +441,17 @@ def test_brute_force_no_reported_break_means_every_site_order_is_kept(estate):
                 if a in contested or b in contested or labels[a] == labels[b] or position[a] < position[b]:
                     continue
                 if any(like(a, s) and like(b, s) for s in STRINGS + [a, b]):
-                    assert (a, b) in reported, (site, a, b, result["rows"])
+                    assert (a, b, site) in reported, (site, a, b, result["rows"])
     for conflict in result["conflicts"]:
-        if conflict["kind"] == "order" and conflict["proof"]:
-            proof = conflict["proof"]
+        if conflict["kind"] != "order":
+            continue
+        examples = [pair["example"] for pair in conflict["pairs"] if pair["example"]]
+        assert conflict["proof"] == (examples[0] if examples else None)
+        for proof in examples:  # every example given, proven both ways
             assert first_label(own_order(tables[proof["site"]]), proof["description"]) == proof["own_label"]
             assert first_label([(r["pattern"], r["label"]) for r in result["rows"]], proof["description"]) \
                 == proof["proposal_label"] != proof["own_label"]
+    return result
 
 
 @settings(max_examples=150, deadline=None)

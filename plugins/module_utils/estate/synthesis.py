@@ -456,7 +456,8 @@ def _listed(items):
             for w, unused_c, unused_r in items]
 
 
-BREAKS_PROVEN = 2000  # reversed pairs tried for an example string; the rest are counted per site
+BREAKS_PROVEN = 2000  # reversed pairs tried one by one for an example string; beyond, one try per overtaken row
+GROUP_TRIES = 8  # pairs of one overtaken row tried for its example once the budget is spent
 
 
 def _site_breaks(sites, site_order, own_tables, proposed, position, adjacent):
@@ -464,13 +465,15 @@ def _site_breaks(sites, site_order, own_tables, proposed, position, adjacent):
 
     A pair that cannot give one description two labels (the patterns share no string, or the labels agree)
     changes nothing - provably - and is only listed in ``relaxed`` when it was adjacent. Every other reversed
-    pair is a break, reported per pair of rows with the sites whose order it breaks and an example string
-    proven both ways (its label in the site's own table and in the proposal) when one exists. Estates whose
-    sites disagree on the order of thousands of rows get the first ``BREAKS_PROVEN`` pairs (the sites' earliest
-    rows first) one by one and the rest counted per site (``order_count``): every break is counted, none is
-    called harmless.
+    pair is a break. Breaks are grouped per row that loses its place (``before``): one conflict lists every
+    row of every site that now comes before it, so estates whose sites disagree on thousands of rows read as
+    one line per row (``pair_count`` pairs in all). Each pair is tried for an example string proven both ways
+    (its label in the site's own table and in the proposal) until ``BREAKS_PROVEN`` pairs were tried; after
+    that each row is tried on up to ``GROUP_TRIES`` of its pairs. Tried pairs are in ``pairs`` (``example``:
+    the proof, or null when none was found); the others are listed per site in ``untried``. None is called
+    harmless.
     """
-    found, counted, relaxed = {}, {}, []
+    groups, relaxed = {}, []
     for site in sites:
         rows = [n for n in site_order[site] if not n.catch_all]
         seen = []  # (position in the proposal, pattern, node), sorted: the site's earlier rows
@@ -484,47 +487,62 @@ def _site_breaks(sites, site_order, own_tables, proposed, position, adjacent):
                                         "why": "the rows cannot give one description two labels, so their order "
                                                "changes nothing"})
                     continue
-                entry = found.get((earlier.pattern, node.pattern))
-                if entry is None and len(found) >= BREAKS_PROVEN:
-                    counted[site] = counted.get(site, 0) + 1
-                    continue
-                if entry is None:
-                    entry = found[(earlier.pattern, node.pattern)] = {"before": earlier, "after": node, "sites": []}
-                entry["sites"].append(site)
+                group = groups.get(earlier.pattern)
+                if group is None:
+                    group = groups[earlier.pattern] = (earlier, {}, [0])
+                group[1].setdefault(site, []).append(node)  # no object per pair: there can be millions
+                group[2][0] += 1
             bisect.insort(seen, (here, node.pattern, node))
+    budget = BREAKS_PROVEN
     breaks = []
-    for (before, after), entry in sorted(found.items()):
-        proof = None
-        for site in entry["sites"]:
-            for text in witnesses(entry["before"].row, entry["after"].row):
-                own, now = own_tables[site].label(text), proposed.label(text)
-                if own != now:
-                    proof = {"site": site, "description": text, "own_label": own, "proposal_label": now}
+    # the rows most overtaken first, then by pattern: the same order whatever the listing order
+    for pattern in sorted(groups, key=lambda p: (-groups[p][2][0], p)):
+        earlier, by_site, (count,) = groups[pattern]
+        pairs, untried, proof, tries = [], {}, None, 0
+        for site, laters in by_site.items():
+            for index, later in enumerate(laters):
+                if budget <= 0 and (proof is not None or tries >= GROUP_TRIES):
+                    untried[site] = [node.pattern for node in laters[index:]]  # listed compactly: there can be millions
                     break
-            if proof:
-                break
-        sites_of = sorted(entry["sites"])
-        message = "%r (%s) comes before %r (%s) in the order of %s; the proposal puts it after" % (
-            before, entry["before"].label, after, entry["after"].label, ", ".join(sites_of))
+                budget, tries = budget - 1, tries + 1
+                example = _break_example(site, earlier, later, own_tables, proposed)
+                proof = proof or example
+                pairs.append({"site": site, "after": later.pattern, "after_label": later.label, "example": example})
+        sites_of = sorted(by_site)
+        first = pairs[0]
+        if count == 1:
+            message = "%r (%s) comes before %r (%s) in the order of %s; the proposal puts it after" % (
+                pattern, earlier.label, first["after"], first["after_label"], ", ".join(sites_of))
+        else:
+            shown = ", ".join("%r (%s)" % (pair["after"], pair["after_label"]) for pair in pairs[:3])
+            message = "%r (%s) comes before %d later rows in the order of %s (%s%s); the proposal puts them before it" % (
+                pattern, earlier.label, count, ", ".join(sites_of), shown,
+                " and %d more" % (count - len(pairs[:3])) if count > 3 else "")
         if proof:
             message += ": e.g. %r maps to %s at %s but to %s under the proposal" % (
                 proof["description"], proof["own_label"], proof["site"], proof["proposal_label"])
         else:
-            message += " (no example found that changes label: the rows before them decide their common strings)"
-        breaks.append({"kind": "order", "sites": sites_of, "message": message, "proof": proof,
-                       "broken": {"before": before, "before_label": entry["before"].label, "after": after,
-                                  "after_label": entry["after"].label, "order_of": sites_of, "evidence": {}},
-                       "cycle": [], "descriptions": [proof["description"]] if proof else [],
+            message += " (no example found that changes label among the pairs tried: the rows before them decide " \
+                       "their common strings)"
+        breaks.append({"kind": "order", "sites": sites_of, "message": message, "proof": proof, "pairs": pairs,
+                       "untried": untried, "pair_count": count,
+                       "broken": {"before": pattern, "before_label": earlier.label, "after": first["after"],
+                                  "after_label": first["after_label"], "order_of": sites_of, "evidence": {}},
+                       "cycle": [], "descriptions": sorted(set(pair["example"]["description"] for pair in pairs
+                                                               if pair["example"])),
                        "suggestion": "add a sample saying which label %s's descriptions matching both should get, "
                                      "or make one of the rows more specific" % ", ".join(sites_of)})
-    for site, count in sorted(counted.items()):
-        breaks.append({"kind": "order_count", "sites": [site], "count": count, "cycle": [], "descriptions": [],
-                       "message": "%d more pairs of %s's rows that can give one description two labels are put the "
-                                  "other way round (counted, not listed one by one)" % (count, site),
-                       "suggestion": "the sites order these rows differently: agree one order for the shared rows, or "
-                                     "add samples deciding the descriptions that matter"})
     relaxed.sort(key=lambda r: (r["before"], r["after"], r["order_of"]))
     return breaks, relaxed
+
+
+def _break_example(site, earlier, later, own_tables, proposed):
+    """A description the site's own table and the proposal label differently, matching both rows, or None."""
+    for text in witnesses(earlier.row, later.row):
+        own, now = own_tables[site].label(text), proposed.label(text)
+        if own != now:
+            return {"site": site, "description": text, "own_label": own, "proposal_label": now}
+    return None
 
 
 def _unify(table, tables_by_site, sites, conflicts):

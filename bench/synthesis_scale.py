@@ -154,6 +154,25 @@ def synthetic(sites, rows, corpus, seed=7, habits=0.02):
     return tables, ev
 
 
+def contested(tables, result):
+    """Reversed pairs (a before b at one site, b first in the proposal) that another site holding both puts b
+    first: those break some site's order whatever the proposal. The others disagree through chains of rows."""
+    places = dict((site, dict((r["pattern"], i) for i, r in enumerate(sorted(rows, key=lambda r: (r["rule"], r["pattern"])))))
+                  for site, rows in tables.items())
+    count = 0
+    for conflict in result["conflicts"]:
+        if conflict["kind"] != "order":
+            continue
+        before = conflict["broken"]["before"]
+        pairs = [(p["site"], p["after"]) for p in conflict["pairs"]]
+        pairs += [(site, after) for site, afters in conflict["untried"].items() for after in afters]
+        for site, after in pairs:
+            if any(other != site and after in place and before in place and place[after] < place[before]
+                   for other, place in places.items()):
+                count += 1
+    return count
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sites", type=int, default=10)
@@ -162,6 +181,9 @@ def main():
     parser.add_argument("--habits", type=float, default=0.02, help="share of rows with a site's own label")
     parser.add_argument("--vocabulary", choices=["radiology", "random"], default="radiology")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--contested", action="store_true",
+                        help="also count the reversed pairs another site holding both rows orders the other way "
+                             "(a minute more)")
     args = parser.parse_args()
 
     figures = {"estate": "%d sites x %d rows x %d corpus descriptions, %s vocabulary" % (
@@ -197,6 +219,9 @@ def main():
             "rows_overtaken_with_example": sum(1 for c in result["conflicts"] if c["kind"] == "order" and c["proof"]),
             "conflict_lines": len(result["conflicts"]),
         }
+        if args.contested:
+            figures["habits_%g" % habits]["site_order_breaks_ordered_otherwise_by_another_site"] = contested(
+                tables, result)
     report_figures(figures, args.json)
 
 

@@ -19,8 +19,10 @@ renumbers the union instead, placing the rows first to last:
    site's whole order holds unless something forces it; afterwards every pair
    of each site's rows is checked and each reversal that can change a label is
    reported with an example proven both ways (``_site_breaks``);
-3. free rows: more literal characters first, then pattern text; catch-all
-   rows go last.
+3. free rows: where the sites holding them put them (their average place in
+   those sites' orders, ``_site_rank``: the orders of rows no constraint links
+   still follow the sites), then more literal characters, then pattern text;
+   catch-all rows go last.
 
 The proposal is then evaluated against every site's evidence, so the reported
 label changes are measured, not inferred. "Kept" and "gained" are defined once
@@ -193,10 +195,11 @@ def synthesize(table, tables_by_site, evidence_by_site=None, catch_all_rule=1000
     adjacent = _site_edges(site_order)
     # two orders, the one that gives up less evidence kept: the exact placement (it keeps every description
     # whenever an order can), and the weighted feedback-arc order (better where much must be given up)
-    candidates = [_place(specific_nodes, wants, adjacent)]
+    rank = _site_rank(site_order)
+    candidates = [_place(specific_nodes, wants, adjacent, rank)]
     lost_before = _lost(candidates[0], wants)
     if lost_before:
-        candidates.append(_order(specific_nodes, _edges(nodes, wants, adjacent)))
+        candidates.append(_order(specific_nodes, _edges(nodes, wants, adjacent), rank))
         other = _lost(candidates[1], wants)
         if sum(w.weight for w in other) < sum(w.weight for w in lost_before):
             candidates, lost_before = candidates[1:], other
@@ -282,7 +285,18 @@ def _site_edges(site_order):
     return edges
 
 
-def _place(nodes, wants, adjacent):
+def _site_rank(site_order):
+    """{pattern: where the sites holding it put it, 0 first .. 1 last, averaged}: among rows that may come next,
+    the one the sites put earliest goes first, so the orders of rows no constraint links still follow the sites."""
+    places = {}
+    for order in site_order.values():
+        specific = [n for n in order if not n.catch_all]
+        for index, node in enumerate(specific):
+            places.setdefault(node.pattern, []).append(float(index) / len(specific))
+    return dict((pattern, sum(found) / len(found)) for pattern, found in places.items())
+
+
+def _place(nodes, wants, adjacent, rank):
     """The order, first row first: evidence first, each site's order second, specificity last.
 
     A row may come next when no description still open needs another row before it (it is in no open
@@ -311,9 +325,9 @@ def _place(nodes, wants, adjacent):
     free, held, stuck = [], [], []  # free: may come next, site order too; held: site order holds it; stuck: all
 
     def offer(p):
-        key = by_pattern[p].key
+        key = (rank.get(p, 1.0),) + by_pattern[p].key
         if not blocking[p]:
-            heapq.heappush(free if not soft_in[p] else held, ((soft_in[p], key, p) if soft_in[p] else (key, p)))
+            heapq.heappush(free if not soft_in[p] else held, ((key, soft_in[p], p) if soft_in[p] else (key, p)))
         heapq.heappush(stuck, (blocking[p] - keeping[p], soft_in[p], key, p))
 
     for p in by_pattern:
@@ -338,7 +352,7 @@ def _place(nodes, wants, adjacent):
         elif held:
             entry = heapq.heappop(held)
             p = entry[-1]
-            valid = p not in placed and not blocking[p] and entry[0] == soft_in[p]
+            valid = p not in placed and not blocking[p] and entry[1] == soft_in[p]
         else:
             entry = heapq.heappop(stuck)
             p = entry[-1]
@@ -575,7 +589,7 @@ def _unify(table, tables_by_site, sites, conflicts):
     return nodes, dict((site, [nodes[p] for p, unused in order[site]]) for site in sites)
 
 
-def _order(nodes, edges):
+def _order(nodes, edges, rank):
     """Meaning first, each site's row order second, specificity last.
 
     Meaning constraints (from evidence) that contradict each other are settled
@@ -612,10 +626,11 @@ def _order(nodes, edges):
 
     def offer(pattern):
         if not hard_in[pattern]:
+            key = (rank.get(pattern, 1.0),) + by_pattern[pattern].key
             if soft_in[pattern]:
-                heapq.heappush(blocked, (soft_in[pattern], by_pattern[pattern].key, pattern))
+                heapq.heappush(blocked, (key, soft_in[pattern], pattern))
             else:
-                heapq.heappush(ready, (by_pattern[pattern].key, pattern))
+                heapq.heappush(ready, (key, pattern))
 
     for pattern in by_pattern:
         offer(pattern)
@@ -624,7 +639,7 @@ def _order(nodes, edges):
         if ready:
             pattern = heapq.heappop(ready)[1]
         else:
-            count, unused, pattern = heapq.heappop(blocked)
+            unused, count, pattern = heapq.heappop(blocked)
             if pattern in placed or count != soft_in[pattern]:
                 continue  # an outdated entry: a newer one was offered
         if pattern in placed:

@@ -501,17 +501,17 @@ def _site_breaks(sites, site_order, own_tables, proposed, position, adjacent):
                                         "why": "the rows cannot give one description two labels, so their order "
                                                "changes nothing"})
                     continue
-                group = groups.get(earlier.pattern)
-                if group is None:
-                    group = groups[earlier.pattern] = (earlier, {}, [0])
-                group[1].setdefault(site, []).append(node)  # no object per pair: there can be millions
-                group[2][0] += 1
+                # per overtaken row, its site's later rows now before it: no object per pair (there can be millions)
+                groups.setdefault(earlier.pattern, (earlier, {}))[1].setdefault(site, []).append(node)
             bisect.insort(seen, (here, node.pattern, node))
     budget = BREAKS_PROVEN
     breaks = []
+    counts = dict((pattern, sum(len(laters) for laters in by_site.values()))
+                  for pattern, (unused, by_site) in groups.items())
     # the rows most overtaken first, then by pattern: the same order whatever the listing order
-    for pattern in sorted(groups, key=lambda p: (-groups[p][2][0], p)):
-        earlier, by_site, (count,) = groups[pattern]
+    for pattern in sorted(groups, key=lambda p: (-counts[p], p)):
+        earlier, by_site = groups[pattern]
+        count = counts[pattern]
         pairs, untried, proof, tries = [], {}, None, 0
         for site, laters in by_site.items():
             for index, later in enumerate(laters):
